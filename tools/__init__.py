@@ -1,0 +1,1 @@
+"""Developer tools for ipc-conformance (not part of the installed suite)."""
