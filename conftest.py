@@ -1,0 +1,10 @@
+"""ipc-conformance: the suite's plugins (see fixtures/), loaded for suites/ and tests/ alike."""
+# Order matters only for assertion rewriting: a module is listed before any plugin importing it.
+pytest_plugins = [
+    "fixtures.kernel",
+    "fixtures.procs",
+    "fixtures.ipc",
+    "fixtures.privilege",
+    "fixtures.catalogue",
+    "fixtures.record",
+]
