@@ -1,0 +1,5 @@
+import sys
+
+from reports.html_report import main
+
+sys.exit(main())
