@@ -7,4 +7,5 @@ pytest_plugins = [
     "fixtures.privilege",
     "fixtures.catalogue",
     "fixtures.record",
+    "pytester",  # the self-tests run the plugins on scratch suites
 ]

@@ -1,0 +1,89 @@
+"""Self-tests of the claim catalogue: sound entries, every claim tested, every test catalogued."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from fixtures import catalogue
+
+INVENTORY = os.path.join(catalogue.ROOT, "..", "shared", "claims-inventory.md")
+# Inventory sections whose claims are catalogued so far (issue 2: 1-5, 12, 14).
+SECTIONS_IN_SCOPE = ("1.", "2.", "3.", "4.", "5.", "12.", "14.")
+
+
+@pytest.fixture(scope="module")
+def claims():
+    return catalogue.load()
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    """{nodeid: [claim ids]} of the conformance suites, from a collect-only run."""
+    out = tmp_path_factory.mktemp("collect") / "claims.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--no-record",
+         "-p", "no:cacheprovider", "--list-claims", str(out), "suites"],
+        cwd=catalogue.ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_catalogue_entries_are_sound(claims):
+    assert claims, "the catalogue is empty"
+    assert catalogue.validate(claims) == []
+
+
+def test_every_claim_has_a_test(claims, collected):
+    tested = {cid for ids in collected.values() for cid in ids}
+    untested = sorted(set(claims) - tested)
+    assert not untested, f"catalogued claims without a test: {untested}"
+
+
+def test_every_test_names_a_known_claim(claims, collected):
+    unnamed = sorted(n for n, ids in collected.items() if not ids)
+    unknown = sorted({cid for ids in collected.values() for cid in ids} - set(claims))
+    assert not unnamed, f"tests that name no claim: {unnamed}"
+    assert not unknown, f"tests name claims the catalogue lacks: {unknown}"
+
+
+def test_claim_ids_are_in_test_ids(collected):
+    missing = [n for n, ids in collected.items() if "+".join(ids) not in n]
+    assert not missing, f"test ids without their claim id: {missing[:5]}"
+
+
+def inventory_ids(sections=SECTIONS_IN_SCOPE):
+    ids, current = [], None
+    with open(INVENTORY, encoding="utf-8") as f:
+        for line in f:
+            heading = re.match(r"## (\d+\.)", line)
+            if heading:
+                current = heading.group(1)
+            row = re.match(r"\| ([a-z0-9_]+(?:\.[a-z0-9_]+)+) \|", line)
+            if row and current in sections:
+                ids.append(row.group(1))
+    return ids
+
+
+@pytest.mark.skipif(not os.path.exists(INVENTORY), reason="../shared/claims-inventory.md is absent")
+def test_inventory_sections_in_scope_are_catalogued(claims):
+    missing = [cid for cid in inventory_ids() if cid not in claims]
+    assert not missing, f"inventory claims not yet catalogued: {missing}"
+
+
+def test_man_urls():
+    assert catalogue.man_url("pipe(7)") == "https://man7.org/linux/man-pages/man7/pipe.7.html"
+    assert catalogue.man_url("msgrcv(2)") == "https://man7.org/linux/man-pages/man2/msgrcv.2.html"
+    with pytest.raises(ValueError):
+        catalogue.man_url("pipe")
+
+
+def test_validate_reports_bad_entries():
+    bad = {"x": {"id": "x", "claim": "", "sources": [{"document": "Nope"}], "man": ["pipe"],
+                 "severity": "huge", "catalogue_file": "f", "erratum": {"document": "Nope"}}}
+    problems = "\n".join(catalogue.validate(bad))
+    for needle in ("missing claim", "dotted", "severity", "unknown source document",
+                   "lacks its section", "not a man page", "erratum"):
+        assert needle in problems, needle

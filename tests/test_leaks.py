@@ -1,0 +1,52 @@
+"""Self-tests of the leak guard: a run that leaves anything behind fails loudly and is cleaned."""
+import os
+
+from fixtures import leaks
+from tests.scratch import make_suite, run
+
+LEAKY = '''
+import os
+import subprocess
+import pytest
+import sysv_ipc
+from fixtures import ipc as ipcmod
+
+@pytest.mark.claim("demo.holds")
+def test_leaves_things_behind(ipc):
+    sysv_ipc.MessageQueue(ipc.key(), sysv_ipc.IPC_CREX)          # made but never adopted
+    os.mkfifo(os.path.join(ipcmod.run_dir(), "stray-fifo"))       # outside the test's dir
+    subprocess.Popen(["sleep", "60"], start_new_session=True)    # escapes the process group
+'''
+
+TIMEOUT = '''
+import os
+import pytest
+
+@pytest.mark.claim("demo.holds")
+@pytest.mark.timeout(1)
+def test_times_out(spawn):
+    child = spawn(os.read, os.pipe()[0], 1, name="reader")
+    child.wait_blocked("read")
+    child.result(timeout=30)
+'''
+
+
+def test_leaks_fail_the_session_and_are_removed(pytester, monkeypatch):
+    result, record = run(pytester, monkeypatch, make_suite(pytester, LEAKY))
+    assert result.ret == 1, "a leaky run must fail"
+    kinds = sorted(leak["kind"] for leak in record["leaks"])
+    assert kinds == ["path", "process", "sysv_msg"], record["leaks"]
+    result.stdout.fnmatch_lines(["LEAK*sysv_msg*", "LEAK*stray-fifo*", "LEAK*sleep 60*",
+                                 "*outlived the run: the session fails*"])
+    queue = next(leak["id"] for leak in record["leaks"] if leak["kind"] == "sysv_msg")
+    assert ("sysv_msg", queue) not in leaks.sysv_objects(), "the leaked queue was not removed"
+    pid = next(leak["pid"] for leak in record["leaks"] if leak["kind"] == "process")
+    assert not os.path.exists(f"/proc/{pid}/cmdline") or open(f"/proc/{pid}/stat").read().split(
+        ")")[-1].split()[0] in "ZX", "the leaked process was not killed"
+
+
+def test_a_timed_out_test_leaves_no_child(pytester, monkeypatch):
+    result, record = run(pytester, monkeypatch, make_suite(pytester, TIMEOUT))
+    assert record["claims"][0]["verdict"] == "error"
+    assert "Timeout" in record["claims"][0]["reason"]
+    assert record["leaks"] == [], record["leaks"]
