@@ -1,0 +1,430 @@
+"""Self-tests of tools.kernels (run + fetch) with the boot mocked: no QEMU, no network.
+
+A fake ``vng`` (a small script) stands in for virtme-ng so that the real
+subprocess, timeout and record-collection paths run, in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tools.kernels import fetch, run
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+
+def make_kernel(root: Path, release: str, *, modules: bool = True, config: bool = True) -> Path:
+    """An unpacked linux-image package as dpkg-deb -x leaves it."""
+    boot = root / "boot"
+    boot.mkdir(parents=True)
+    vmlinuz = boot / f"vmlinuz-{release}"
+    vmlinuz.write_bytes(b"MZ fake bzImage")
+    if config:
+        (boot / f"config-{release}").write_text("CONFIG_MANDATORY_FILE_LOCKING=y\n")
+    if modules:
+        (root / "lib" / "modules" / release / "kernel").mkdir(parents=True)
+    return vmlinuz
+
+
+FAKE_VNG = textwrap.dedent('''\
+    #!{python}
+    """Fake vng: behaves like a guest boot according to the kernel's file name."""
+    import os, re, subprocess, sys, time
+    args = sys.argv[1:]
+    kernel = args[args.index("--run") + 1]
+    script = args[args.index("--exec") + 1]
+    rwdir = args[args.index("--rwdir") + 1] if "--rwdir" in args else None
+    with open(os.environ["FAKE_VNG_LOG"], "a") as log:
+        log.write(repr(args) + "\\n")
+    # the guest runs --exec with /bin/sh: it must at least parse
+    subprocess.run(["sh", "-n", "-c", script], check=True)
+    name = os.path.basename(kernel)
+    if "broken" in name:
+        print("qemu-system-x86_64: kernel panic - not syncing: VFS: Unable to mount root fs")
+        sys.exit(1)
+    if "slow" in name:
+        print("booting slowly", flush=True)
+        time.sleep(60)
+    if "--disable-kvm" not in args and "nokvm" in os.environ.get("FAKE_VNG_MODE", ""):
+        print("qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69")
+        sys.exit(255)
+    if "--rwdir" not in args:                      # the KVM probe boot
+        print("ipc-conformance-guest: probe", flush=True)
+        sys.exit(0)
+    release = re.sub("^vmlinuz-", "", name)
+    print("ipc-conformance-guest: up " + release, flush=True)
+    if "norecord" not in name and rwdir:
+        with open(os.path.join(rwdir, "record.json"), "w") as f:
+            f.write('{{"schema": 1, "host": {{"kernel_release": "%s"}}}}\\n' % release)
+    rc = 2 if "norecord" in name else 1
+    print("ipc-conformance-guest: pytest exit %d" % rc, flush=True)
+    sys.exit(rc)
+''')
+
+FAKE_PYTHON = textwrap.dedent('''\
+    #!/bin/sh
+    # Fake project interpreter: "python -m pytest ... --record P" writes a record,
+    # "python -m reports.compare ... --output F" writes F.
+    echo "$@" >> "$FAKE_PY_LOG"
+    out=""; rec=""
+    while [ $# -gt 0 ]; do
+      case "$1" in --record) rec="$2"; shift;; --output) out="$2"; shift;; esac; shift
+    done
+    [ -n "$rec" ] && echo '{"schema": 1, "host": {"kernel_release": "host"}}' > "$rec"
+    [ -n "$out" ] && echo "# comparison" > "$out"
+    exit 0
+''')
+
+
+@pytest.fixture
+def fakes(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    vng = bindir / "vng"
+    vng.write_text(FAKE_VNG.format(python=sys.executable))
+    vng.chmod(0o755)
+    py = bindir / "python"
+    py.write_text(FAKE_PYTHON)
+    py.chmod(0o755)
+    monkeypatch.setenv("FAKE_VNG_LOG", str(tmp_path / "vng.log"))
+    monkeypatch.setenv("FAKE_PY_LOG", str(tmp_path / "py.log"))
+    (tmp_path / "vng.log").touch()
+    (tmp_path / "py.log").touch()
+    return {"vng": str(vng), "python": str(py), "tmp": tmp_path}
+
+
+def vng_calls(tmp_path) -> list[list[str]]:
+    import ast
+    return [ast.literal_eval(l) for l in (tmp_path / "vng.log").read_text().splitlines()]
+
+
+# --------------------------------------------------------------------------
+# kernel images
+# --------------------------------------------------------------------------
+
+
+def test_resolve_vmlinuz_with_modules_beside_it(tmp_path):
+    vmlinuz = make_kernel(tmp_path / "k", "5.10.0-46-amd64")
+    k = run.resolve_kernel(vmlinuz)
+    assert k.release == "5.10.0-46-amd64"
+    assert k.root == (tmp_path / "k").resolve()
+    assert k.moddir == (tmp_path / "k" / "lib" / "modules" / "5.10.0-46-amd64").resolve()
+    assert k.bootdir == (tmp_path / "k" / "boot").resolve()
+
+
+def test_resolve_unpacked_package_root(tmp_path):
+    make_kernel(tmp_path / "k", "6.1.0-56-amd64")
+    assert run.resolve_kernel(tmp_path / "k").release == "6.1.0-56-amd64"
+
+
+def test_resolve_release_from_modules_when_image_is_unnamed(tmp_path):
+    root = tmp_path / "k"
+    (root / "lib" / "modules" / "6.12.95+deb12-amd64").mkdir(parents=True)
+    (root / "bzImage").write_bytes(b"x")
+    assert run.resolve_kernel(root / "bzImage").release == "6.12.95+deb12-amd64"
+
+
+def test_resolve_without_modules_still_boots_without_them(tmp_path):
+    k = run.resolve_kernel(make_kernel(tmp_path / "k", "6.1.0-1-amd64", modules=False, config=False))
+    assert k.moddir is None and k.bootdir is None
+
+
+@pytest.mark.parametrize("what", ["missing", "emptydir", "unnamed"])
+def test_resolve_rejects_what_is_not_a_kernel(tmp_path, what):
+    target = tmp_path / what
+    if what == "emptydir":
+        target.mkdir()
+    elif what == "unnamed":
+        target.write_bytes(b"x")
+    with pytest.raises(run.KernelError):
+        run.resolve_kernel(target)
+
+
+# --------------------------------------------------------------------------
+# command construction
+# --------------------------------------------------------------------------
+
+
+def test_guest_script_is_sh_and_uses_absolute_paths(tmp_path):
+    script = run.guest_script(Path("/p/.venv/bin/python"), Path("/p"), tmp_path / "out",
+                              ["-n", "auto", "-k", "pipe and not slow"], "5.10.0-46-amd64")
+    subprocess.run(["sh", "-n", "-c", script], check=True)
+    assert "/p/.venv/bin/python -m pytest" in script
+    assert f"--record {tmp_path / 'out' / 'record.json'}" in script
+    assert "'pipe and not slow'" in script            # quoted for /bin/sh
+    assert "mount -t mqueue" in script                 # the guest has no /dev/mqueue
+    assert "TMPDIR=/tmp" in script                     # writable overlay, not the 9p rwdir
+    assert "cd /p" in script
+
+
+def test_guest_script_passes_exit_status_back(tmp_path):
+    """The script's own exit is pytest's: run it with a stand-in interpreter."""
+    fake = tmp_path / "py"
+    fake.write_text("#!/bin/sh\nexit 3\n")
+    fake.chmod(0o755)
+    script = run.guest_script(fake, tmp_path, tmp_path, [], "r")
+    script = script.replace("mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue 2>/dev/null",
+                            "true")
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 3
+    assert "ipc-conformance-guest: pytest exit 3" in done.stdout
+
+
+def test_vng_command_kvm_and_tcg(tmp_path):
+    k = run.resolve_kernel(make_kernel(tmp_path / "k", "5.10.0-46-amd64"))
+    out = tmp_path / "out"
+    tcg = run.vng_command("vng", k, "true", out, kvm=False, memory="2G", cpus=2, project=tmp_path)
+    kvm = run.vng_command("vng", k, "true", out, kvm=True, memory="2G", cpus=2, project=tmp_path)
+    assert "--disable-kvm" in tcg and "--disable-kvm" not in kvm
+    assert tcg[tcg.index("--run") + 1] == str(k.vmlinuz)
+    assert tcg[tcg.index("--rwdir") + 1] == str(out)
+    assert tcg[tcg.index("--rodir") + 1] == f"/boot={k.bootdir}"
+    assert tcg[-2:] == ["--exec", "true"]
+
+
+def test_tool_env_puts_vng_dir_and_sbin_on_path(monkeypatch):
+    monkeypatch.setenv("PATH", "/usr/bin")
+    path = run.tool_env("/opt/venv/bin/vng")["PATH"].split(os.pathsep)
+    assert path[0] == "/opt/venv/bin" and "/usr/sbin" in path
+
+
+def test_split_argv_hands_the_rest_to_pytest():
+    assert run.split_argv(["k1", "--", "-k", "pipe"]) == (["k1"], ["-k", "pipe"])
+    assert run.split_argv(["k1"]) == (["k1"], None)
+
+
+# --------------------------------------------------------------------------
+# bounded runs and classification
+# --------------------------------------------------------------------------
+
+
+def test_run_bounded_pipes_logs_and_kills_the_group_on_timeout(tmp_path):
+    log = tmp_path / "console.log"
+    seen = []
+    done = run.run_bounded(["sh", "-c", "echo booting; sleep 30 & sleep 30"], 1.0, log=log,
+                           echo=seen.append)
+    assert done.timed_out and done.returncode is None
+    assert "booting" in done.output and log.read_text() == done.output
+    assert seen == ["booting"]
+    assert done.elapsed < 20
+
+
+def test_run_bounded_missing_program():
+    done = run.run_bounded(["/nonexistent/vng"], 5)
+    assert done.returncode == 127 and not done.timed_out
+
+
+def _done(output="", rc=0, timed_out=False):
+    return run.Completed(None if timed_out else rc, output, 1.0, timed_out)
+
+
+def test_classify(tmp_path):
+    rec = tmp_path / "record.json"
+    up = "ipc-conformance-guest: up 5.10\n"
+    assert run.classify(_done("Kernel panic\n", 1), rec, 10)[0] == "boot-failed"
+    assert "Kernel panic" in run.classify(_done("Kernel panic\n", 1), rec, 10)[1]
+    assert run.classify(_done("", timed_out=True), rec, 10)[0] == "timeout"
+    assert "never started" in run.classify(_done("", timed_out=True), rec, 10)[1]
+    assert run.classify(_done(up + "ipc-conformance-guest: pytest exit 4\n", 4), rec, 10)[0] \
+        == "no-record"
+    rec.write_text("{}")
+    assert run.classify(_done(up + "ipc-conformance-guest: pytest exit 1\n", 1), rec, 10) \
+        == ("ok", "pytest exit 1", 1)
+    assert run.classify(_done(up + "ipc-conformance-guest: pytest exit 3\n", 3), rec, 10)[0] \
+        == "suite-failed"
+
+
+def test_probe_kvm_falls_back_with_a_reason(tmp_path, fakes, monkeypatch):
+    k = run.resolve_kernel(make_kernel(tmp_path / "k", "6.1.0-56-amd64"))
+    monkeypatch.setattr(run, "kvm_accessible", lambda dev="/dev/kvm": True)
+    assert run.probe_kvm(fakes["vng"], k)[0] is True
+    monkeypatch.setenv("FAKE_VNG_MODE", "nokvm")
+    ok, why = run.probe_kvm(fakes["vng"], k)
+    assert ok is False and "MSR" in why
+    monkeypatch.setattr(run, "kvm_accessible", lambda dev="/dev/kvm": False)
+    assert run.probe_kvm(fakes["vng"], k) == (False, "/dev/kvm is absent or not readable and writable")
+
+
+# --------------------------------------------------------------------------
+# the whole command, with the fake vng
+# --------------------------------------------------------------------------
+
+
+def test_main_collects_records_and_survives_a_kernel_that_does_not_boot(tmp_path, fakes, capsys):
+    good = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
+    bad = make_kernel(tmp_path / "b", "6.1.0-broken-amd64")
+    good2 = make_kernel(tmp_path / "c", "6.12.95+deb12-amd64")
+    out = tmp_path / "out"
+    rc = run.main([str(good), str(bad), str(good2), "--out", str(out), "--vng", fakes["vng"],
+                   "--python", fakes["python"], "--kvm", "no", "--timeout", "30",
+                   "--", "-n", "2", "suites/pipe"])
+    text = capsys.readouterr().out
+    assert rc == 1                                           # one kernel failed
+    assert "NOT using KVM" in text and "--disable-kvm" in text and "TCG" in text
+    assert "6.1.0-broken-amd64: FAILED boot-failed" in text
+    assert "kernel panic" in text
+    for release in ("5.10.0-46-amd64", "6.12.95+deb12-amd64"):
+        assert json.loads((out / release / "record.json").read_text())["host"]["kernel_release"] \
+            == release
+        assert "ipc-conformance-guest: up" in (out / release / "console.log").read_text()
+    assert (out / "host" / "record.json").is_file()
+    assert (out / "comparison.md").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert [k["status"] for k in summary["kernels"]] == ["ok", "boot-failed", "ok"]
+    assert summary["accel"] == "tcg"
+    # every boot was one guest at a time, TCG, with pytest's arguments inside
+    calls = vng_calls(fakes["tmp"])
+    assert len(calls) == 3 and all("--disable-kvm" in c for c in calls)
+    assert all("-n 2 suites/pipe --record" in c[c.index("--exec") + 1] for c in calls)
+    # the comparison got the host first, then only the kernels that produced a record
+    compare_line = [l for l in (fakes["tmp"] / "py.log").read_text().splitlines()
+                    if "reports.compare" in l][0].split()
+    recs = [a for a in compare_line if a.endswith("record.json")]
+    assert recs == [str(out / "host" / "record.json"), str(out / "5.10.0-46-amd64" / "record.json"),
+                    str(out / "6.12.95+deb12-amd64" / "record.json")]
+
+
+def test_main_timeout_does_not_stop_the_others(tmp_path, fakes, capsys):
+    slow = make_kernel(tmp_path / "a", "6.1.0-slow-amd64")
+    good = make_kernel(tmp_path / "b", "6.1.0-56-amd64")
+    out = tmp_path / "out"
+    rc = run.main([str(slow), str(good), "--out", str(out), "--vng", fakes["vng"], "--python",
+                   fakes["python"], "--kvm", "no", "--timeout", "2", "--no-host", "--no-compare"])
+    text = capsys.readouterr().out
+    assert rc == 1
+    assert "6.1.0-slow-amd64: FAILED timeout" in text
+    assert (out / "6.1.0-56-amd64" / "record.json").is_file()
+
+
+def test_main_no_record_is_a_failure(tmp_path, fakes, capsys):
+    k = make_kernel(tmp_path / "a", "6.1.0-norecord-amd64")
+    rc = run.main([str(k), "--out", str(tmp_path / "out"), "--vng", fakes["vng"], "--python",
+                   fakes["python"], "--kvm", "no", "--no-host", "--no-compare"])
+    assert rc == 1
+    assert "FAILED no-record" in capsys.readouterr().out
+
+
+def test_main_kvm_auto_probes_then_uses_kvm(tmp_path, fakes, capsys, monkeypatch):
+    k = make_kernel(tmp_path / "a", "6.1.0-56-amd64")
+    monkeypatch.setattr(run, "kvm_accessible", lambda dev="/dev/kvm": True)
+    rc = run.main([str(k), "--out", str(tmp_path / "out"), "--vng", fakes["vng"], "--python",
+                   fakes["python"], "--no-host", "--no-compare"])
+    assert rc == 0
+    assert "using KVM" in capsys.readouterr().out
+    calls = vng_calls(fakes["tmp"])
+    assert len(calls) == 2 and not any("--disable-kvm" in c for c in calls)
+
+
+def test_main_host_record_is_the_baseline(tmp_path, fakes):
+    k = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
+    host = tmp_path / "host.json"
+    host.write_text("{}")
+    rc = run.main([str(k), "--out", str(tmp_path / "out"), "--vng", fakes["vng"], "--python",
+                   fakes["python"], "--kvm", "no", "--host-record", str(host)])
+    assert rc == 0
+    lines = (fakes["tmp"] / "py.log").read_text().splitlines()
+    assert not any("-m pytest" in l for l in lines)           # the host suite did not run
+    assert any(l.startswith(f"-m reports.compare {host} ") for l in lines)
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], ""),
+    (["/nonexistent/vmlinuz-1.2.3"], "no such kernel image"),
+    (["--kvm", "maybe", "k"], ""),
+])
+def test_main_usage_errors_exit_2(argv, message, capsys, fakes):
+    assert run.main(argv + ["--python", fakes["python"]]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.out + captured.err
+
+
+def test_main_missing_interpreter_exits_2(tmp_path, capsys):
+    k = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
+    assert run.main([str(k), "--python", str(tmp_path / "nope")]) == 2
+    assert "pip install -e ." in capsys.readouterr().out
+
+
+def test_dry_run_prints_commands_and_boots_nothing(tmp_path, fakes, capsys):
+    k = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
+    rc = run.main([str(k), "--dry-run", "--out", str(tmp_path / "out"), "--vng", fakes["vng"],
+                   "--python", fakes["python"]])
+    assert rc == 0
+    line = [l for l in capsys.readouterr().out.splitlines() if l.startswith(fakes["vng"])][0]
+    assert "--disable-kvm" in shlex.split(line)
+    assert vng_calls(fakes["tmp"]) == []
+
+
+def test_cli_entry_point_help():
+    done = subprocess.run([sys.executable, "-m", "tools.kernels.run", "--help"],
+                          capture_output=True, text=True, cwd=run.PROJECT)
+    assert done.returncode == 0 and "KERNEL" in done.stdout
+
+
+# --------------------------------------------------------------------------
+# fetch
+# --------------------------------------------------------------------------
+
+SHOW = textwrap.dedent("""\
+    Package: linux-image-amd64
+    Version: 6.12.95-1~bpo12+1
+    Depends: linux-image-6.12.95+deb12-amd64 (= 6.12.95-1~bpo12+1)
+
+    Package: linux-image-amd64
+    Version: 6.1.192-2
+    Depends: linux-image-6.1.0-56-amd64 (= 6.1.192-2)
+
+    Package: linux-image-amd64
+    Version: 6.1.176-1
+    Depends: linux-image-6.1.0-50-amd64 (= 6.1.176-1)
+
+    Package: linux-image-amd64
+    Version: 5.10.223-1
+    Depends: linux-image-5.10.0-32-amd64 (= 5.10.223-1)
+
+    Package: linux-image-amd64
+    Version: 5.10.262-1
+    Depends: linux-image-5.10.0-46-amd64 (= 5.10.262-1)
+    """)
+
+
+def test_fetch_picks_the_newest_unsigned_image_per_series():
+    pairs = fetch.parse_metapackage(SHOW)
+    assert fetch.pick_package("5.10", pairs) == "linux-image-5.10.0-46-amd64-unsigned"
+    assert fetch.pick_package("6.1", pairs) == "linux-image-6.1.0-56-amd64-unsigned"   # not 6.12
+    assert fetch.pick_package("6.12", pairs) == "linux-image-6.12.95+deb12-amd64-unsigned"
+    assert fetch.pick_package("4.19", pairs) is None
+
+
+def test_fetch_apt_is_private(tmp_path):
+    opts = fetch.apt_options(tmp_path)
+    values = dict(o.split("=", 1) for o in opts if "=" in o and o.startswith("Dir"))
+    for key in ("Dir::Etc::sourcelist", "Dir::Etc::sourceparts", "Dir::State::lists",
+                "Dir::State::status", "Dir::Cache"):
+        assert key in values
+    assert values["Dir::Etc::sourcelist"] == str(fetch.SOURCES_LIST)
+    for key, value in values.items():
+        if key != "Dir::Etc::sourcelist" and value:
+            assert value.startswith(str(tmp_path)), key        # never /etc/apt or /var/lib/apt
+    fetch.prepare_apt_dirs(tmp_path)
+    assert (tmp_path / "apt" / "status").read_text() == ""
+
+
+def test_fetch_sources_cover_the_three_suites():
+    lines = [l for l in fetch.SOURCES_LIST.read_text().splitlines() if l.startswith("deb ")]
+    suites = {l.split()[3] for l in lines}
+    assert {"bullseye", "bookworm", "bookworm-backports"} <= suites
+    assert all("signed-by=/usr/share/keyrings/debian-archive-keyring.gpg" in l for l in lines)
+
+
+def test_fetch_default_cache_is_outside_the_work_tree():
+    assert not str(fetch.DEFAULT_CACHE).startswith(str(run.PROJECT))
