@@ -1,0 +1,387 @@
+"""Self-tests for reports.compare, on the hand-made records in tests/data/records/.
+
+base-6.18.json   the baseline (6.18.44, Debian 12, CONFIG_MANDATORY_FILE_LOCKING not set)
+other-5.10.json  every transition kind against the baseline, one unexplained regression
+                 (pipe.atomic.small) and one difference expected by version and kconfig
+                 (lock.mandatory)
+old-2.6.9.json   only differences the catalogue expects (pipe capacity 4096 before 2.6.11,
+                 no O_DIRECT pipes before 3.4, no OFD locks before 3.15, mandatory locking
+                 before 5.15) plus System V ids that differ
+bad/             inputs that must be refused with one line and exit status 2
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reports import compare
+
+DATA = Path(__file__).parent / "data" / "records"
+REPO = Path(__file__).resolve().parent.parent
+BASE, OTHER, OLD = DATA / "base-6.18.json", DATA / "other-5.10.json", DATA / "old-2.6.9.json"
+
+
+@pytest.fixture(scope="module")
+def base():
+    return compare.load_record(str(BASE))
+
+
+@pytest.fixture(scope="module")
+def other():
+    return compare.load_record(str(OTHER))
+
+
+@pytest.fixture(scope="module")
+def old():
+    return compare.load_record(str(OLD))
+
+
+def by_id(changes):
+    return {c["id"]: c for c in changes}
+
+
+# -- versions -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("a, b", [
+    ("2.6.9", "2.6.11"),          # numeric, not lexical
+    ("2.6.11", "3.4"),
+    ("3.4", "3.15"),
+    ("5.10.209", "5.15"),
+    ("5.15", "6.18.44-fc"),
+    ("6.6", "6.18.44-fc-v657"),
+    ("6.18", "6.18.44"),          # missing parts count as 0
+    ("v5.9", "5.10"),
+])
+def test_version_lt(a, b):
+    assert compare.version_lt(a, b)
+    assert not compare.version_lt(b, a)
+
+
+def test_version_equal_and_suffix():
+    assert compare.parse_version("6.18.44-fc-v657") == (6, 18, 44)
+    assert not compare.version_lt("5.15", "5.15.0")
+    assert not compare.version_lt("5.15.0", "5.15")
+    assert compare.parse_version("unknown") is None
+
+
+# -- transitions --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("before, after, differ, kind", [
+    ("holds", "violated", False, "regression"),
+    ("violated", "holds", False, "fix"),
+    ("error", "holds", False, "fix"),
+    ("holds", "error", False, "error"),
+    ("violated", "error", False, "error"),
+    ("error", "violated", False, "verdict"),
+    ("holds", "not_applicable", False, "not_applicable"),
+    ("error", "not_applicable", False, "not_applicable"),
+    ("not_applicable", "holds", False, "applicable"),
+    ("not_applicable", "violated", False, "applicable"),
+    ("holds", "holds", True, "value"),
+    ("holds", "holds", False, None),
+    (None, "holds", False, "new"),
+    ("holds", None, False, "missing"),
+])
+def test_classify(before, after, differ, kind):
+    assert compare.classify(before, after, differ) == kind
+
+
+def test_every_transition_kind(base, other):
+    changes = by_id(compare.compare_pair(base, other))
+    expect = {
+        "pipe.atomic.small": ("regression", "holds", "violated"),
+        "pmq.notify.empty": ("fix", "violated", "holds"),
+        "psem.eintr": ("error", "holds", "error"),
+        "pthread.mutex_owner_dies": ("verdict", "error", "violated"),
+        "sysv.tools": ("not_applicable", "holds", "not_applicable"),
+        "sysvmsg.qbytes_raise": ("applicable", "not_applicable", "holds"),
+        "sysv.id_not_reused": ("value", "holds", "holds"),
+        "lock.mandatory": ("value", "holds", "holds"),
+        "streams.absent": ("new", None, "holds"),
+        "persistence.kernel": ("missing", "holds", None),
+    }
+    assert {cid: (c["kind"], c["before"], c["after"]) for cid, c in changes.items()} == expect
+    assert set(compare.KINDS) == {k for k, _, _ in expect.values()}
+    # unchanged claims are not listed
+    assert "fifo.rdwr" not in changes and "pipe.capacity.default" not in changes
+
+
+def test_changes_carry_the_claim_sentence(base, other):
+    for c in compare.compare_pair(base, other):
+        assert c["claim"], c["id"]
+        assert c["facility"] == c["id"].split(".")[0]
+    reg = by_id(compare.compare_pair(base, other))["pipe.atomic.small"]
+    assert reg["claim"].startswith("Writes of <= PIPE_BUF bytes are atomic")
+    assert reg["reason_after"] == "3 of 4000 PIPE_BUF-sized records came back interleaved"
+    assert reg["severity"] == "blocker"
+
+
+def test_observed_value_changes(base, other, old):
+    ids = by_id(compare.compare_pair(base, other))["sysv.id_not_reused"]
+    assert ids["observed"] == [{"key": "ids[msg]", "before": "[0, 1]", "after": "[32768, 65537]"}]
+    assert ids["expected"] == []  # nothing in the catalogue explains id values
+    cap = by_id(compare.compare_pair(base, old))["pipe.capacity.default"]
+    assert {"key": "capacity", "before": "65536", "after": "4096"} in cap["observed"]
+    assert {"key": "F_GETPIPE_SZ", "before": "65536", "after": "EINVAL"} in cap["observed"]
+
+
+def test_observed_diff_absent_and_types():
+    diff = compare.observed_diff({"a": 1, "b": [1, 2], "c": True}, {"a": 1, "b": [1, 3], "d": None})
+    assert diff == [
+        {"key": "b", "before": "[1, 2]", "after": "[1, 3]"},
+        {"key": "c", "before": "true", "after": "(absent)"},
+        {"key": "d", "before": "(absent)", "after": "-"},
+    ]
+
+
+# -- expected by version / kconfig --------------------------------------------------------------
+
+def test_expected_by_version_and_kconfig(base, other):
+    mand = by_id(compare.compare_pair(base, other))["lock.mandatory"]
+    assert mand["expected"] == [
+        "version 5.15: mandatory locking removed in 5.15; mand is ignored",
+        "kconfig CONFIG_MANDATORY_FILE_LOCKING: without it, mand is ignored",
+    ]
+    assert {"key": "enforced", "before": "false", "after": "true"} in mand["observed"]
+
+
+def test_old_kernel_differences_are_all_expected(base, old):
+    changes = by_id(compare.compare_pair(base, old))
+    assert changes["pipe.capacity.default"]["kind"] == "regression"
+    assert changes["pipe.capacity.default"]["expected"][0].startswith("version 2.6.11:")
+    assert changes["pipe2.direct"]["kind"] == "not_applicable"
+    assert any(n.startswith("version 3.4:") for n in changes["pipe2.direct"]["expected"])
+    assert changes["lock.ofd"]["kind"] == "not_applicable"
+    assert any(n.startswith("version 3.15:") for n in changes["lock.ofd"]["expected"])
+    assert changes["lock.mandatory"]["expected"]
+    # the one unexplained difference is a value change, not a regression
+    unexplained = [c for c in changes.values() if not c["expected"]]
+    assert [(c["id"], c["kind"]) for c in unexplained] == [("sysv.id_not_reused", "value")]
+
+
+def test_same_side_of_a_version_is_not_expected(base):
+    """6.18 vs 6.1 both lie after 5.15 and 2.6.11: a capacity change there is unexplained."""
+    newer = copy.deepcopy(base)
+    newer["host"].update(kernel_release="6.1.0-27-amd64", kernel_version="6.1.115")
+    for c in newer["claims"]:
+        if c["id"] == "pipe.capacity.default":
+            c.update(verdict="violated", observed={"capacity": 4096, "F_GETPIPE_SZ": 4096})
+    change = by_id(compare.compare_pair(base, newer))["pipe.capacity.default"]
+    assert change["kind"] == "regression" and change["expected"] == []
+    cmp = compare.build_comparison([base, newer], ["a.json", "b.json"])
+    assert cmp["exit_status"] == 1
+
+
+def test_kconfig_unknown_on_one_side_explains_nothing(base, other):
+    other2 = copy.deepcopy(other)
+    del other2["host"]["kconfig"]["CONFIG_MANDATORY_FILE_LOCKING"]
+    other2["host"].update(kernel_release="6.12.0", kernel_version="6.12.0")
+    mand = by_id(compare.compare_pair(base, other2))["lock.mandatory"]
+    assert mand["expected"] == []
+
+
+def test_kernel_range_and_needed_kconfig_explain(base):
+    newer = copy.deepcopy(base)
+    for c in newer["claims"]:
+        if c["id"] == "sysv.tools":
+            c.update(verdict="not_applicable", observed={}, kconfig=["CONFIG_SYSVIPC"])
+    newer["host"]["kconfig"]["CONFIG_SYSVIPC"] = None
+    change = by_id(compare.compare_pair(base, newer))["sysv.tools"]
+    assert change["expected"] == ["kconfig CONFIG_SYSVIPC: the facility needs it"]
+    claim = {"kernel": {"since": "3.4"}, "changes": []}
+    old = copy.deepcopy(base)
+    old["host"]["kernel_version"] = "3.2.0"
+    assert compare.expected_by(claim, base, old) == [
+        "version 3.4: the claim as worded holds since 3.4"]
+
+
+# -- the whole comparison -----------------------------------------------------------------------
+
+def test_identity_shows_what_differs(base, other):
+    rows = {r["label"]: r for r in compare.identity([base, other])}
+    assert rows["kernel"]["values"] == ["6.18.44-fc-v657", "5.10.0-28-amd64"]
+    assert rows["kernel"]["differs"] and not rows["arch"]["differs"]
+    assert rows["distro"]["differs"] and rows["libc"]["values"] == ["glibc 2.36", "glibc 2.31"]
+    assert rows["uid"]["values"] == ["0", "0"]
+    assert "CAP_SYS_RESOURCE" in rows["capabilities"]["values"][0]
+    assert rows["kconfig CONFIG_MANDATORY_FILE_LOCKING"]["values"] == ["not set", "y"]
+    assert rows["sysctl kernel.msgmnb"]["values"] == ["16384", "65536"]
+    assert rows["rlimit RLIMIT_NOFILE"]["values"] == ["[1024, 524288]", "[1024, 1048576]"]
+    # options, sysctls and rlimits that are equal are left out
+    assert "kconfig CONFIG_SYSVIPC" not in rows and "sysctl kernel.msgmax" not in rows
+
+
+def test_counts(base, other):
+    assert compare.verdict_counts(base) == {"holds": 13, "violated": 1, "not_applicable": 1,
+                                            "error": 1, "total": 16}
+    assert compare.verdict_counts(other)["violated"] == 2
+
+
+def test_build_comparison_exit_status(base, other, old):
+    cmp = compare.build_comparison([base, other, old], ["b", "o", "x"])
+    assert cmp["blocking"] == 1 and cmp["exit_status"] == 1
+    assert [c["id"] for c in cmp["pairs"][0]["blocking"]] == ["pipe.atomic.small"]
+    assert cmp["pairs"][1]["blocking"] == []
+    assert compare.build_comparison([base, old], ["b", "x"])["exit_status"] == 0
+    assert compare.build_comparison([base, base], ["b", "b"])["pairs"][0]["changes"] == []
+    # a new error counts only with --fail-on-error
+    strict = compare.build_comparison([base, other], ["b", "o"], fail_on_error=True)
+    assert {c["id"] for c in strict["pairs"][0]["blocking"]} == {"pipe.atomic.small", "psem.eintr"}
+
+
+# -- renderers ----------------------------------------------------------------------------------
+
+def test_text_first_screen(base, other, old):
+    text = compare.render_text(compare.build_comparison(
+        [base, other, old], [str(BASE), str(OTHER), str(OLD)]), width=100)
+    first = text.splitlines()[:24]
+    screen = "\n".join(first)
+    # what changed, and whether it was expected, before anything else
+    assert first[1].startswith("FAIL: 1 unexplained regression")
+    assert "REGRESSION     pipe.atomic.small" in screen
+    assert "expected by version 2.6.11" in screen
+    assert "expected by version 5.15, kconfig CONFIG_MANDATORY_FILE_LOCKING" in screen
+    assert "UNEXPLAINED REGRESSION" in screen
+    # then identity and counts, then the details with sentences
+    assert "5.10.0-28-amd64" in text and "glibc 2.31" in text
+    assert "Writes of <= PIPE_BUF bytes are atomic" in text
+    assert "observed capacity: 65536 \u2192 4096" in text
+    assert "source says: \u201cthere is no way to release a mutex" in text
+    assert all(len(line) <= 100 for line in text.splitlines() if not line.startswith("  "))
+
+
+def test_markdown(base, other):
+    md = compare.render_markdown(compare.build_comparison([base, other], ["base.json", "o.json"]))
+    assert md.startswith("## ipc-conformance: kernel comparison")
+    assert "\u274c **FAIL: 1 unexplained regression" in md
+    assert "#### Regressions (holds \u2192 violated): 1" in md
+    assert "| `pipe.atomic.small`<br>Writes of &lt;= PIPE\\_BUF" in md
+    assert "<details><summary>Expected by version/config: 1</summary>" in md
+    # every table row has the same number of cells as its header
+    for line in md.splitlines():
+        if line.startswith("| `"):
+            assert line.replace("\\|", "").count("|") == 6, line
+
+
+def test_html_is_self_contained(base, other):
+    page = compare.render_html(compare.build_comparison([base, other], ["base.json", "o.json"]))
+    assert page.startswith("<!DOCTYPE html>")
+    assert 'id="status"' in page and "FAIL: 1 unexplained regression" in page
+    assert 'data-claim="pipe.atomic.small"' in page
+    assert "expected by version 5.15" in page
+    lowered = page.lower()
+    for ref in ("<script", "<link", "src=", "@import", "url("):
+        assert ref not in lowered
+    assert "&lt;= PIPE_BUF" in page  # escaped
+
+
+def test_html_escapes_record_text(base):
+    evil = copy.deepcopy(base)
+    evil["claims"][0].update(verdict="violated", reason="<script>alert(1)</script>")
+    page = compare.render_html(compare.build_comparison([base, evil], ["a", "b"]))
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+# -- command line -------------------------------------------------------------------------------
+
+def run_cli(*args, cwd=REPO):
+    env = dict(os.environ, PYTHONPATH=str(REPO), COLUMNS="100")
+    return subprocess.run([sys.executable, "-m", "reports.compare", *map(str, args)], cwd=cwd,
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_cli_exit_1_on_unexplained_regression():
+    proc = run_cli(BASE, OTHER)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.splitlines()[1].startswith("FAIL")
+    assert proc.stderr == ""
+
+
+def test_cli_exit_0_when_everything_is_expected():
+    proc = run_cli(BASE, OLD)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1].startswith("OK: no unexplained regression")
+
+
+def test_cli_formats_and_output_file(tmp_path):
+    for fmt, check in (("markdown", "## ipc-conformance"), ("html", "<!DOCTYPE html>"),
+                       ("json", '"exit_status": 1')):
+        proc = run_cli(BASE, OTHER, "--format", fmt)
+        assert proc.returncode == 1 and check in proc.stdout
+    out = tmp_path / "cmp.html"
+    proc = run_cli(BASE, OTHER, OLD, "-o", out)
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert out.read_text().startswith("<!DOCTYPE html>")  # format from the suffix
+    assert "written to" in proc.stderr
+    json.loads(run_cli(BASE, OLD, "-f", "json").stdout)
+
+
+def test_main_in_process(capsys):
+    assert compare.main([str(BASE), str(OLD), "--format", "markdown"]) == 0
+    assert "\u2705" in capsys.readouterr().out
+
+
+BAD = [
+    ("missing.json", "no such file"),
+    ("bad/truncated.json", "truncated JSON"),
+    ("bad/schema2.json", "record schema 2, but this tool reads schema 1"),
+    ("bad/not-a-record.json", "not a run record (no \"schema\" key"),
+    ("bad/empty.json", "empty file"),
+    ("bad/not-json.txt", "not a run record: not valid JSON"),
+    ("bad/bad-verdict.json", "has verdict 'passed'"),
+    ("bad", "is a directory"),
+]
+
+
+@pytest.mark.parametrize("name, message", BAD, ids=[b[0] for b in BAD])
+def test_bad_input_one_line_exit_2(name, message):
+    path = DATA / name
+    proc = run_cli(BASE, path)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert lines[0].startswith(f"compare: {path}: ")
+    assert message in lines[0]
+
+
+@pytest.mark.parametrize("name, message", BAD, ids=[b[0] for b in BAD])
+def test_load_record_errors(name, message):
+    with pytest.raises(compare.RecordError, match="^" + str(DATA / name).replace(".", r"\.")):
+        compare.load_record(str(DATA / name))
+
+
+def test_bad_input_first_position_and_several(tmp_path):
+    proc = run_cli(DATA / "bad" / "schema2.json", BASE, DATA / "bad" / "empty.json")
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 2  # one line per bad file
+
+
+def test_truncated_anywhere(tmp_path):
+    text = BASE.read_text()
+    for cut in (1, len(text) // 3, len(text) - 3):
+        p = tmp_path / f"cut{cut}.json"
+        p.write_text(text[:cut])
+        with pytest.raises(compare.RecordError, match="truncated JSON"):
+            compare.load_record(str(p))
+
+
+def test_usage_errors_exit_2():
+    assert run_cli(BASE).returncode == 2
+    assert run_cli(BASE, OTHER, "--format", "pdf").returncode == 2
+    assert run_cli("--help").returncode == 0
+
+
+def test_not_utf8(tmp_path):
+    p = tmp_path / "bin.json"
+    p.write_bytes(b"\xff\xfe\x00garbage")
+    proc = run_cli(BASE, p)
+    assert proc.returncode == 2 and "not UTF-8" in proc.stderr
