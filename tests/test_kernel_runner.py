@@ -285,7 +285,7 @@ def test_main_collects_records_and_survives_a_kernel_that_does_not_boot(tmp_path
     # every boot was one guest at a time, TCG, with pytest's arguments inside
     calls = vng_calls(fakes["tmp"])
     assert len(calls) == 3 and all("--disable-kvm" in c for c in calls)
-    assert all("-n 2 suites/pipe --record" in c[c.index("--exec") + 1] for c in calls)
+    assert all("-n 2 suites/pipe --timeout=300 --record" in c[c.index("--exec") + 1] for c in calls)
     # the comparison got the host first, then only the kernels that produced a record
     compare_line = [l for l in (fakes["tmp"] / "py.log").read_text().splitlines()
                     if "reports.compare" in l][0].split()
@@ -428,3 +428,25 @@ def test_fetch_sources_cover_the_three_suites():
 
 def test_fetch_default_cache_is_outside_the_work_tree():
     assert not str(fetch.DEFAULT_CACHE).startswith(str(run.PROJECT))
+
+
+def test_interpreter_hidden_from_the_guest_is_refused(tmp_path, capsys, monkeypatch):
+    k = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
+    monkeypatch.setattr(run, "GUEST_HIDDEN", run.GUEST_HIDDEN + (str(tmp_path),))
+    py = tmp_path / "python"
+    py.write_text("#!/bin/sh\n")
+    assert run.main([str(k), "--python", str(py), "--dry-run"]) == 2
+    assert "hides from the guest" in capsys.readouterr().out
+
+
+def test_hidden_in_guest():
+    assert run.hidden_in_guest(Path("/var/tmp/venv/bin/python")) == "/var/tmp"
+    assert run.hidden_in_guest(Path("/var/tmpfoo/python")) is None
+    assert run.hidden_in_guest(Path("/work/main/.venv/bin/python")) is None
+
+
+def test_tcg_widens_the_per_test_timeout_unless_chosen():
+    assert run.with_test_timeout(["-n", "auto"], kvm=False)[-1] == f"--timeout={run.TCG_TEST_TIMEOUT}"
+    assert run.with_test_timeout(["-n", "auto"], kvm=True) == ["-n", "auto"]
+    assert run.with_test_timeout(["--timeout", "9"], kvm=False) == ["--timeout", "9"]
+    assert run.with_test_timeout(["--timeout=9"], kvm=False) == ["--timeout=9"]

@@ -49,6 +49,10 @@ DEFAULT_PYTEST_ARGS = ["-n", "auto"]
 DEFAULT_TIMEOUT_KVM = 900
 DEFAULT_TIMEOUT_TCG = 3600
 PROBE_TIMEOUT = 120
+TCG_TEST_TIMEOUT = 300                  # pytest-timeout per test under TCG (the ini says 30 s)
+# Host paths virtme-ng hides from the guest behind fresh tmpfs mounts: an interpreter or
+# project there is "not found" inside the guest.
+GUEST_HIDDEN = ("/var/tmp", "/var/cache", "/var/log", "/var/lib/apt", "/var/lib/private", "/run")
 GUEST_MARK = "ipc-conformance-guest:"   # the guest prints "<mark> up <release>" first thing
 EXIT_MARK = "ipc-conformance-guest: pytest exit "
 
@@ -133,6 +137,24 @@ def guest_script(python: Path, project: Path, outdir: Path, pytest_args: Sequenc
         f'echo "{EXIT_MARK}$rc"',
         "exit $rc",
     ])
+
+
+def hidden_in_guest(path: Path) -> str | None:
+    """The GUEST_HIDDEN prefix that hides path from the guest, or None."""
+    text = str(path)
+    for prefix in GUEST_HIDDEN:
+        if text == prefix or text.startswith(prefix + "/"):
+            return prefix
+    return None
+
+
+def with_test_timeout(pytest_args: Sequence[str], kvm: bool) -> list[str]:
+    """Under TCG every test runs several times slower: widen pytest-timeout unless the
+    caller chose a timeout."""
+    args = list(pytest_args)
+    if not kvm and not any(a == "--timeout" or a.startswith("--timeout=") for a in args):
+        args.append(f"--timeout={TCG_TEST_TIMEOUT}")
+    return args
 
 
 def vng_command(vng: str, kernel: KernelImage, script: str, outdir: Path, *, kvm: bool,
@@ -443,6 +465,12 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
             bad = True
     if bad:
         return 2
+    for what, path in (("interpreter", python), ("project", project)):
+        hidden = hidden_in_guest(path)
+        if hidden:
+            say(f"error: the {what} {path} is under {hidden}, which virtme-ng hides from the "
+                "guest (a fresh tmpfs there); use one elsewhere")
+            return 2
     vng = find_vng(args.vng)
     if vng is None and not args.dry_run:
         say("error: virtme-ng's vng not found (pip install virtme-ng; QEMU: apt-get install "
@@ -465,11 +493,12 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
     else:
         say(f"NOT using KVM: {why}; falling back to --disable-kvm (QEMU TCG, much slower)")
     timeout = args.timeout or (DEFAULT_TIMEOUT_KVM if kvm else DEFAULT_TIMEOUT_TCG)
+    guest_args = with_test_timeout(pytest_args, kvm)
 
     if args.dry_run:
         for k in kernels:
             outdir = out / k.release
-            script = guest_script(python, project, outdir, pytest_args, k.release)
+            script = guest_script(python, project, outdir, guest_args, k.release)
             print(shlex.join(vng_command(vng, k, script, outdir, kvm=kvm, memory=args.memory,
                                          cpus=args.cpus, project=project)))
         return 0
@@ -486,7 +515,7 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
     results = []
     for k in kernels:
         results.append(run_kernel(k, vng=vng, python=python, project=project, out=out,
-                                  pytest_args=pytest_args, kvm=kvm, timeout=timeout,
+                                  pytest_args=guest_args, kvm=kvm, timeout=timeout,
                                   memory=args.memory, cpus=args.cpus, runner=runner))
     summary = {
         "host_record": str(host_record) if host_record else None,
