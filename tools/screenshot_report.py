@@ -67,6 +67,18 @@ EXPAND_TREE_JS = r"""
 })()
 """
 
+SCROLL_TO_TREE_JS = r"""
+(async () => {
+  // the first kernel's heading (several kernels) or the first tree row, just below the filters
+  const env = [...document.querySelectorAll('div, span, h2, h3')]
+    .find((e) => e.children.length === 0 && /^Environment: "/.test(e.textContent || ''));
+  const target = env || document.querySelector('[data-testid="tree-section"]');
+  if (target) target.scrollIntoView({ block: 'center' });
+  await new Promise((r) => setTimeout(r, 300));
+  return !!target;
+})()
+"""
+
 OPEN_CLAIM_JS = r"""
 (async (cid) => {
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -75,16 +87,19 @@ OPEN_CLAIM_JS = r"""
   if (!leaf) return null;
   leaf.scrollIntoView();
   leaf.click();
-  for (let i = 0; i < 40; i++) {
+  // Allure shows the description in a sandboxed same-origin iframe (no scripts)
+  const frameText = () => [...document.querySelectorAll('iframe')].map((f) => {
+    try { return f.contentDocument.body.innerText; } catch (e) { return ''; }
+  }).join('\n');
+  for (let i = 0; i < 60; i++) {
     await sleep(150);
-    const t = document.body.innerText;
-    if (t.includes('Verdict on') || t.includes('Claim ' + cid)) break;
+    if (frameText().includes('Verdict on')) break;
   }
   // bring the description (sentence, verdict, erratum, sources) into view
-  const head = [...document.querySelectorAll('b, strong')].find((e) => e.textContent === 'Claim');
-  if (head) head.scrollIntoView({ block: 'start' });
+  const frame = [...document.querySelectorAll('iframe')][0];
+  if (frame) frame.scrollIntoView({ block: 'start' });
   await sleep(300);
-  return document.body.innerText;
+  return document.body.innerText + '\n' + frameText();
 })
 """
 
@@ -277,13 +292,13 @@ def check_report(html_path: str | Path, claims: dict[str, int] | list[str],
         text = browser.evaluate("document.body.innerText") or ""
         out["missing_text"] = [t for t in expect_text if t not in text]
         if screenshot:
-            browser.evaluate("window.scrollTo(0, 0)")
+            browser.evaluate(SCROLL_TO_TREE_JS)
             browser.screenshot(screenshot)
             out["screenshot"] = str(screenshot)
         if open_claim:
             page_text = browser.evaluate(f"({OPEN_CLAIM_JS})({json.dumps(open_claim)})", timeout)
             out["claim_page_opened"] = page_text is not None
-            out["claim_page_text"] = (page_text or "")[:4000]
+            out["claim_page_text"] = (page_text or "")[:50000]
             if claim_screenshot:
                 time.sleep(0.5)
                 browser.screenshot(claim_screenshot)
