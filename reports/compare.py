@@ -404,25 +404,38 @@ def run_label(record: dict, name: str) -> str:
     return f"{host.get('kernel_release') or '?'} {host.get('arch') or ''}".strip()
 
 
+def short_names(names: list[str]) -> list[str]:
+    """The shortest path tails that tell the files apart: record files are all called
+    record.json, so 'host/record.json', 'debian-6.1/record.json'."""
+    parts = [os.path.normpath(n).split(os.sep) for n in names]
+    for k in range(1, max(len(p) for p in parts) + 1):
+        tails = ["/".join(p[-k:]) for p in parts]
+        if len(set(tails)) == len(tails):
+            return tails
+    return [f"{i + 1}:{n}" for i, n in enumerate(names)]  # the same file given twice
+
+
 def build_comparison(records: list[dict], names: list[str],
                      fail_on_error: bool = False) -> dict:
     """The whole comparison as one dict; the baseline is records[0]."""
     if len(records) < 2:
         raise ValueError("need at least two records")
+    shorts = short_names(names)
     runs = []
-    for rec, name in zip(records, names):
+    for rec, name, short in zip(records, names, shorts):
         run = rec.get("run") or {}
-        runs.append({"name": name, "label": run_label(rec, name),
+        runs.append({"name": name, "short": short, "label": run_label(rec, name),
                      "started": run.get("started"), "suite_version": run.get("suite_version"),
                      "counts": verdict_counts(rec)})
     pairs = []
-    for rec, name in zip(records[1:], names[1:]):
+    for rec, name, short in zip(records[1:], names[1:], shorts[1:]):
         changes = compare_pair(records[0], rec)
         tally = {k: 0 for k in KINDS}
         for c in changes:
             tally[c["kind"]] += 1
         pairs.append({
             "name": name,
+            "short": short,
             "label": run_label(rec, name),
             "changes": changes,
             "tally": tally,
@@ -538,13 +551,13 @@ def _table(header: list[str], rows: list[list[str]], width: int) -> list[str]:
 def render_text(cmp: dict, width: int | None = None) -> str:
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 140)
     names = [r["name"] for r in cmp["runs"]]
-    short = [os.path.basename(n) for n in names]
+    short = [r["short"] for r in cmp["runs"]]
     out = [f"ipc-conformance comparison, baseline {short[0]} ({cmp['runs'][0]['label']})",
            _headline(cmp)]
     # first screen: per run, one line per verdict change (unexplained first)
     for p in cmp["pairs"]:
         flag = "  <- UNEXPLAINED REGRESSION" if p["blocking"] else ""
-        out += textwrap.wrap(f"{os.path.basename(p['name'])} ({p['label']}): {_tally_text(p)}"
+        out += textwrap.wrap(f"{p['short']} ({p['label']}): {_tally_text(p)}"
                              f"{flag}", width=width, subsequent_indent="    ")
         brief = [c for c in p["unexplained"] if c["kind"] not in ("value", "new", "missing")]
         brief += [c for c in p["expected"]]
@@ -566,7 +579,7 @@ def render_text(cmp: dict, width: int | None = None) -> str:
                                 subsequent_indent="      ")
     for p in cmp["pairs"]:
         out.append("")
-        out.append(f"== {os.path.basename(p['name'])} ({p['label']}) vs baseline "
+        out.append(f"== {p['short']} ({p['label']}) vs baseline "
                    f"{short[0]} ==")
         if not p["changes"]:
             out.append("  no differences")
@@ -599,12 +612,12 @@ def _md(text: Any) -> str:
 
 
 def render_markdown(cmp: dict) -> str:
-    short = [os.path.basename(r["name"]) for r in cmp["runs"]]
+    short = [r["short"] for r in cmp["runs"]]
     icon = "\u274c" if cmp["blocking"] else "\u2705"
     out = [f"## ipc-conformance: kernel comparison", "",
            f"{icon} **{_md(_headline(cmp))}**", ""]
     for p in cmp["pairs"]:
-        out.append(f"- `{_md(os.path.basename(p['name']))}` ({_md(p['label'])}) vs baseline "
+        out.append(f"- `{_md(p['short'])}` ({_md(p['label'])}) vs baseline "
                    f"`{_md(short[0])}`: {_md(_tally_text(p))}" + (" \u2014 **unexplained regression**" if p["blocking"] else ""))
     out += ["", "| | " + " | ".join(f"{_md(s)}{' (baseline)' if i == 0 else ''}"
                                    for i, s in enumerate(short)) + " |",
@@ -615,7 +628,7 @@ def render_markdown(cmp: dict) -> str:
     for v in VERDICTS:
         out.append(f"| {v} | " + " | ".join(str(r["counts"][v]) for r in cmp["runs"]) + " |")
     for p in cmp["pairs"]:
-        out += ["", f"### `{_md(os.path.basename(p['name']))}` ({_md(p['label'])}) vs baseline"]
+        out += ["", f"### `{_md(p['short'])}` ({_md(p['label'])}) vs baseline"]
         if not p["changes"]:
             out += ["", "No differences."]
         for heading, items in _groups(p):
@@ -662,7 +675,7 @@ def _h(text: Any) -> str:
 
 
 def render_html(cmp: dict) -> str:
-    short = [os.path.basename(r["name"]) for r in cmp["runs"]]
+    short = [r["short"] for r in cmp["runs"]]
     cls = "fail" if cmp["blocking"] else "ok"
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
            "<meta name=\"viewport\" content=\"width=device-width\">",
@@ -671,7 +684,7 @@ def render_html(cmp: dict) -> str:
            f"<h1>ipc-conformance: kernel comparison</h1>",
            f"<div class=\"status {cls}\" id=\"status\">{_h(_headline(cmp))}</div><ul>"]
     for p in cmp["pairs"]:
-        out.append(f"<li><code>{_h(os.path.basename(p['name']))}</code> ({_h(p['label'])}) vs "
+        out.append(f"<li><code>{_h(p['short'])}</code> ({_h(p['label'])}) vs "
                    f"baseline <code>{_h(short[0])}</code>: {_h(_tally_text(p))}"
                    + (" &mdash; <b>unexplained regression</b>" if p["blocking"] else "") + "</li>")
     out.append("</ul><h2>Runs</h2><table id=\"identity\"><tr><th></th>"
@@ -685,7 +698,7 @@ def render_html(cmp: dict) -> str:
                    + "".join(f"<td>{r['counts'][v]}</td>" for r in cmp["runs"]) + "</tr>")
     out.append("</table><p class=\"note\">Highlighted rows differ between the runs.</p>")
     for p in cmp["pairs"]:
-        out.append(f"<h2>{_h(os.path.basename(p['name']))} ({_h(p['label'])}) vs baseline</h2>")
+        out.append(f"<h2>{_h(p['short'])} ({_h(p['label'])}) vs baseline</h2>")
         if not p["changes"]:
             out.append("<p>No differences.</p>")
         for heading, items in _groups(p):

@@ -385,3 +385,14 @@ def test_not_utf8(tmp_path):
     p.write_bytes(b"\xff\xfe\x00garbage")
     proc = run_cli(BASE, p)
     assert proc.returncode == 2 and "not UTF-8" in proc.stderr
+
+
+def test_short_names_tell_record_json_files_apart(base, other):
+    assert compare.short_names(["a/b.json", "c/d.json"]) == ["b.json", "d.json"]
+    assert compare.short_names(["records/record-kernels/host/record.json",
+                                "records/record-debian12/record.json"]) == \
+        ["host/record.json", "record-debian12/record.json"]
+    assert compare.short_names(["x.json", "x.json"]) == ["1:x.json", "2:x.json"]
+    md = compare.render_markdown(compare.build_comparison(
+        [base, other], ["out/host/record.json", "out/5.10/record.json"]))
+    assert "`5.10/record.json` (5.10.0-28-amd64 x86\\_64) vs baseline `host/record.json`" in md
