@@ -484,6 +484,12 @@ def _tally_text(pair: dict) -> str:
     return text + f"; {len(pair['expected'])} expected by version/config"
 
 
+def _brief(pair: dict) -> list[dict]:
+    """The first-screen list: unexplained verdict changes, then the expected ones."""
+    return ([c for c in pair["unexplained"] if c["kind"] not in ("value", "new", "missing")]
+            + pair["expected"])
+
+
 def _short_note(c: dict) -> str:
     if not c["expected"]:
         return ""
@@ -559,8 +565,7 @@ def render_text(cmp: dict, width: int | None = None) -> str:
         flag = "  <- UNEXPLAINED REGRESSION" if p["blocking"] else ""
         out += textwrap.wrap(f"{p['short']} ({p['label']}): {_tally_text(p)}"
                              f"{flag}", width=width, subsequent_indent="    ")
-        brief = [c for c in p["unexplained"] if c["kind"] not in ("value", "new", "missing")]
-        brief += [c for c in p["expected"]]
+        brief = _brief(p)
         for c in brief[:12]:
             note = _short_note(c)
             out.append(f"  {KIND_LABELS[c['kind']]:<14} {c['id']:<28} {_verdict_arrow(c)}"
@@ -611,14 +616,28 @@ def _md(text: Any) -> str:
     return re.sub(r"([`*_\[\]])", r"\\\1", s)
 
 
+def _code(text: Any) -> str:
+    """A Markdown code span: backslash escapes are literal inside one, so only the
+    backtick (cannot occur) and the table pipe are handled."""
+    return "`" + str(text).replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
+
+
 def render_markdown(cmp: dict) -> str:
     short = [r["short"] for r in cmp["runs"]]
     icon = "\u274c" if cmp["blocking"] else "\u2705"
     out = [f"## ipc-conformance: kernel comparison", "",
            f"{icon} **{_md(_headline(cmp))}**", ""]
     for p in cmp["pairs"]:
-        out.append(f"- `{_md(p['short'])}` ({_md(p['label'])}) vs baseline "
-                   f"`{_md(short[0])}`: {_md(_tally_text(p))}" + (" \u2014 **unexplained regression**" if p["blocking"] else ""))
+        out.append(f"- {_code(p['short'])} ({_md(p['label'])}) vs baseline "
+                   f"{_code(short[0])}: {_md(_tally_text(p))}" + (" \u2014 **unexplained regression**" if p["blocking"] else ""))
+        brief = _brief(p)
+        for c in brief[:12]:
+            note = _short_note(c)
+            out.append(f"  - {'**' if c in p['blocking'] else ''}{KIND_LABELS[c['kind']]}"
+                       f"{'**' if c in p['blocking'] else ''} {_code(c['id'])} "
+                       f"{_md(_verdict_arrow(c))}" + (f" _({_md(note)})_" if note else ""))
+        if len(brief) > 12:
+            out.append(f"  - ... and {len(brief) - 12} more below")
     out += ["", "| | " + " | ".join(f"{_md(s)}{' (baseline)' if i == 0 else ''}"
                                    for i, s in enumerate(short)) + " |",
             "|---" * (len(short) + 1) + "|"]
@@ -628,7 +647,7 @@ def render_markdown(cmp: dict) -> str:
     for v in VERDICTS:
         out.append(f"| {v} | " + " | ".join(str(r["counts"][v]) for r in cmp["runs"]) + " |")
     for p in cmp["pairs"]:
-        out += ["", f"### `{_md(p['short'])}` ({_md(p['label'])}) vs baseline"]
+        out += ["", f"### {_code(p['short'])} ({_md(p['label'])}) vs baseline"]
         if not p["changes"]:
             out += ["", "No differences."]
         for heading, items in _groups(p):
@@ -641,7 +660,7 @@ def render_markdown(cmp: dict) -> str:
                 why = "<br>".join(["expected by " + _md(n) for n in c["expected"]]
                                   + ([_md(_reason(c))] if _reason(c) else [])
                                   + ([_md(_erratum_text(c["erratum"]))] if c["erratum"] else []))
-                body.append(f"| `{_md(c['id'])}`<br>{_md(c['claim'])} | {KIND_LABELS[c['kind']]} "
+                body.append(f"| {_code(c['id'])}<br>{_md(c['claim'])} | {KIND_LABELS[c['kind']]} "
                             f"| {_md(_verdict_arrow(c))} | {obs} | {why} |")
             if expected or heading.startswith(("Observed", "New claims", "Missing")):
                 out += ["", f"<details><summary>{heading}: {len(items)}</summary>"] + body + \
@@ -686,7 +705,20 @@ def render_html(cmp: dict) -> str:
     for p in cmp["pairs"]:
         out.append(f"<li><code>{_h(p['short'])}</code> ({_h(p['label'])}) vs "
                    f"baseline <code>{_h(short[0])}</code>: {_h(_tally_text(p))}"
-                   + (" &mdash; <b>unexplained regression</b>" if p["blocking"] else "") + "</li>")
+                   + (" &mdash; <b>unexplained regression</b>" if p["blocking"] else ""))
+        brief = _brief(p)
+        if brief:
+            out.append("<ul class=\"brief\">")
+            for c in brief[:12]:
+                note = _short_note(c)
+                out.append(f"<li><span class=\"k-{c['kind']}\">{KIND_LABELS[c['kind']]}</span> "
+                           f"<code>{_h(c['id'])}</code> {_h(_verdict_arrow(c))}"
+                           + (f" <span class=\"expected\">({_h(note)})</span>" if note else "")
+                           + "</li>")
+            if len(brief) > 12:
+                out.append(f"<li>... and {len(brief) - 12} more below</li>")
+            out.append("</ul>")
+        out.append("</li>")
     out.append("</ul><h2>Runs</h2><table id=\"identity\"><tr><th></th>"
                + "".join(f"<th>{_h(s)}{' (baseline)' if i == 0 else ''}</th>"
                          for i, s in enumerate(short)) + "</tr>")
