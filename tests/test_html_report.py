@@ -27,9 +27,8 @@ RECORDS = [DATA / "base-6.18.json", DATA / "other-5.10.json", DATA / "old-2.6.9.
 sys.path.insert(0, str(REPO / "tools"))
 import screenshot_report  # noqa: E402
 
-need_allure = pytest.mark.skipif(
-    not (hr.ALLURE_BIN.exists() or os.environ.get("ALLURE_CLI")),
-    reason="Allure 3 CLI not installed: run `npm ci --prefix reports/html_report` (Node.js >= 20)")
+_no_allure = hr.allure_unavailable()
+need_allure = pytest.mark.skipif(_no_allure is not None, reason=str(_no_allure))
 need_chromium = pytest.mark.skipif(
     not (shutil.which("chromium") or shutil.which("chromium-browser")),
     reason="chromium not installed (Debian: apt-get install -y chromium)")
@@ -199,7 +198,14 @@ def test_missing_input_and_missing_cli(tmp_path, monkeypatch):
         hr.resolve_input(DATA / "bad" / "truncated.json")
     monkeypatch.delenv("ALLURE_CLI", raising=False)
     monkeypatch.setattr(hr, "ALLURE_BIN", tmp_path / "no-allure")
+    monkeypatch.setattr(hr, "node_version", lambda: (20, 19))
     with pytest.raises(hr.BuildError, match="npm ci --prefix reports/html_report"):
+        hr.find_allure()
+    monkeypatch.setattr(hr, "node_version", lambda: (18, 19))
+    with pytest.raises(hr.BuildError, match="Node.js 18.19 is too old"):
+        hr.find_allure()
+    monkeypatch.setattr(hr, "node_version", lambda: None)
+    with pytest.raises(hr.BuildError, match="Node.js not found"):
         hr.find_allure()
     assert hr.main([str(RECORDS[0]), "-o", str(tmp_path / "r.html")]) == 2
 

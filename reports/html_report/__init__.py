@@ -461,16 +461,48 @@ export default {{
 """
 
 
+NODE_MIN = (20, 19)  # the oldest Node.js that every package in package-lock.json accepts
+
+
+def node_version() -> tuple[int, ...] | None:
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        return None
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.match(r"v?(\d+)\.(\d+)", out.stdout.strip())
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def find_allure() -> list[str]:
     override = os.environ.get("ALLURE_CLI")
     if override:
         return override.split()
+    need = f"Node.js >= {NODE_MIN[0]}.{NODE_MIN[1]}"
+    found = node_version()
+    if found is None:
+        raise BuildError(f"Node.js not found: the report needs {need} and npm "
+                         f"(then `npm ci --prefix reports/html_report`)")
+    if found < NODE_MIN:
+        raise BuildError(f"Node.js {found[0]}.{found[1]} is too old: Allure 3 needs {need} "
+                         f"(Debian 12's nodejs is 18; Debian 13 has 20.19)")
     if ALLURE_BIN.exists():
         return [str(ALLURE_BIN)]
     raise BuildError(
         "Allure 3 CLI not installed: run `npm ci --prefix reports/html_report` "
-        "(needs Node.js >= 20 and npm; the version is pinned in "
+        f"(needs {need} and npm; the version is pinned in "
         "reports/html_report/package-lock.json)")
+
+
+def allure_unavailable() -> str | None:
+    """Why the report cannot be built here, or None (used by the self-tests to skip)."""
+    try:
+        find_allure()
+    except BuildError as exc:
+        return str(exc)
+    return None
 
 
 def make_offline(page: str) -> str:
