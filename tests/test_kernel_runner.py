@@ -212,10 +212,11 @@ def test_run_bounded_pipes_logs_and_kills_the_group_on_timeout(tmp_path):
     log = tmp_path / "console.log"
     seen = []
     done = run.run_bounded(["sh", "-c", "echo booting; sleep 30 & sleep 30"], 1.0, log=log,
-                           echo=seen.append)
+                           echo=seen.append, mark="boot")
     assert done.timed_out and done.returncode is None
     assert "booting" in done.output and log.read_text() == done.output
     assert seen == ["booting"]
+    assert done.mark_s is not None and done.mark_s < 1.0
     assert done.elapsed < 20
 
 

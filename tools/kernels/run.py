@@ -48,7 +48,7 @@ DEFAULT_PYTEST_ARGS = ["-n", "auto"]
 # Per-boot bounds (seconds): boot + suite + power-off.
 DEFAULT_TIMEOUT_KVM = 900
 DEFAULT_TIMEOUT_TCG = 3600
-PROBE_TIMEOUT = 120
+PROBE_TIMEOUT = 90
 TCG_TEST_TIMEOUT = 300                  # pytest-timeout per test under TCG (the ini says 30 s)
 # Host paths virtme-ng hides from the guest behind fresh tmpfs mounts: an interpreter or
 # project there is "not found" inside the guest.
@@ -193,14 +193,17 @@ class Completed:
     output: str
     elapsed: float
     timed_out: bool
+    mark_s: float | None = None   # seconds until the first line containing `mark`
 
 
 def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
-                log: Path | None = None, echo: Callable[[str], None] | None = None) -> Completed:
+                log: Path | None = None, echo: Callable[[str], None] | None = None,
+                mark: str | None = None) -> Completed:
     """Run cmd with stdout+stderr piped (never a regular file: QEMU reopens its
     output), echo and log each line, and kill its whole process group after timeout."""
     start = time.monotonic()
     lines: list[str] = []
+    seen: list[float] = []
     logf = open(log, "w", encoding="utf-8", errors="replace") if log else None
     try:
         proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -215,6 +218,8 @@ def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
         for raw in iter(proc.stdout.readline, b""):
             line = raw.decode("utf-8", "replace")
             lines.append(line)
+            if mark and not seen and mark in line:
+                seen.append(time.monotonic() - start)
             if logf:
                 logf.write(line)
                 logf.flush()
@@ -233,7 +238,7 @@ def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
     if logf:
         logf.close()
     return Completed(None if timed_out else proc.returncode, "".join(lines),
-                     time.monotonic() - start, timed_out)
+                     time.monotonic() - start, timed_out, seen[0] if seen else None)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -287,6 +292,7 @@ class Result:
     accel: str                  # kvm | tcg
     record: str | None = None
     pytest_exit: int | None = None
+    boot_s: float | None = None  # from starting vng to the guest's first line
 
     @property
     def ok(self) -> bool:
@@ -332,12 +338,15 @@ def run_kernel(kernel: KernelImage, *, vng: str, python: Path, project: Path, ou
     say(f"{kernel.release}: booting {kernel.vmlinuz} ({accel.upper()}, timeout {timeout:.0f} s, "
         f"modules {kernel.moddir or 'none found'})")
     done = runner(cmd, timeout, env=tool_env(vng), log=outdir / "console.log",
-                  echo=(lambda l: print(f"  [{kernel.release}] {l}", flush=True)) if echo else None)
+                  echo=(lambda l: print(f"  [{kernel.release}] {l}", flush=True)) if echo else None,
+                  mark=f"{GUEST_MARK} up")
     status, detail, pytest_exit = classify(done, record, timeout)
     res = Result(kernel.release, str(kernel.vmlinuz), status, detail, round(done.elapsed, 1),
-                 accel, str(record) if status in ("ok", "suite-failed") else None, pytest_exit)
+                 accel, str(record) if status in ("ok", "suite-failed") else None, pytest_exit,
+                 round(done.mark_s, 1) if done.mark_s is not None else None)
     if res.ok:
-        say(f"{kernel.release}: record {record} ({done.elapsed:.0f} s, {detail})")
+        say(f"{kernel.release}: record {record} (boot {res.boot_s} s, total {done.elapsed:.0f} s, "
+            f"{detail})")
     else:
         say(f"{kernel.release}: FAILED {status}: {detail} (console: {outdir / 'console.log'})")
     return res
@@ -531,7 +540,9 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
 
     say("summary:")
     for r in results:
-        print(f"  {r.release:<28} {r.status:<12} {r.elapsed_s:>7.0f} s  {r.accel}  {r.detail}")
+        boot = f"boot {r.boot_s:.0f} s" if r.boot_s is not None else "no boot"
+        print(f"  {r.release:<28} {r.status:<12} {r.elapsed_s:>6.0f} s  {boot:<11} {r.accel}  "
+              f"{r.detail}")
     failed = [r for r in results if not r.ok]
     if failed:
         say(f"{len(failed)} of {len(results)} kernel(s) gave no record: "
