@@ -266,6 +266,18 @@ def claim_counts_of(record_paths: list[str]) -> dict[str, int]:
     return counts
 
 
+def auto_claim(record_paths: list[str]) -> str | None:
+    """A claim worth opening: the first erratum (its page shows the most), else the first."""
+    if not record_paths:
+        return None
+    with open(record_paths[0], encoding="utf-8") as fh:
+        claims = json.load(fh).get("claims", [])
+    for c in claims:
+        if c.get("erratum"):
+            return c["id"]
+    return claims[0]["id"] if claims else None
+
+
 def check_report(html_path: str | Path, claims: dict[str, int] | list[str],
                  screenshot: str | Path | None = None, open_claim: str | None = None,
                  claim_screenshot: str | Path | None = None, expect_text: list[str] = (),
@@ -324,11 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--expect-text", action="append", default=[],
                    help="text that must appear on the report's first page")
     p.add_argument("--screenshot", help="PNG of the expanded tree")
-    p.add_argument("--open-claim", help="claim id to open")
+    p.add_argument("--open-claim", help="claim id to open; 'auto': the first erratum of the "
+                   "first --record (else its first claim)")
     p.add_argument("--claim-screenshot", help="PNG of the opened claim")
     p.add_argument("--timeout", type=float, default=60)
     args = p.parse_args(argv)
     claims = claim_counts_of(args.record)
+    if args.open_claim == "auto":
+        args.open_claim = auto_claim(args.record)
     for cid in args.claim:
         claims.setdefault(cid, 1)
     try:
