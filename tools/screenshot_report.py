@@ -119,22 +119,28 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="ipc-report-chromium-")
         to_chrome_r, self._w = os.pipe()   # chrome reads fd 3
         self._r, from_chrome_w = os.pipe()  # chrome writes fd 4
-        cmd = [self.binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-               f"--window-size={width},{height}", "about:blank"]
-
-        def fds():  # in the child: the pipe ends become fds 3 and 4, inheritable
-            import fcntl
-            hi_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-            hi_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-            os.dup2(hi_r, 3)
-            os.dup2(hi_w, 4)
-            os.set_inheritable(3, True)
-            os.set_inheritable(4, True)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, preexec_fn=fds, pass_fds=(),
-                                     close_fds=False)
+        args = [*CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
+                f"--window-size={width},{height}", "about:blank"]
+        # The DevTools pipe is fds 3 (chrome reads) and 4 (chrome writes).  A tiny Python
+        # trampoline moves them there and execs chromium, so no preexec_fn is needed
+        # (pytest-xdist workers have threads); the ends are first moved above fd 9 so
+        # that neither dup2 clobbers the other's source.
+        import fcntl
+        hi_r = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD_CLOEXEC, 10)
+        hi_w = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD_CLOEXEC, 10)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
+        trampoline = ("import os, sys; r, w = int(sys.argv[1]), int(sys.argv[2]); "
+                      "os.dup2(r, 3); os.dup2(w, 4); os.close(r); os.close(w); "
+                      "os.execv(sys.argv[3], sys.argv[3:])")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", trampoline, str(hi_r), str(hi_w), self.binary, *args],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(hi_r, hi_w))
+        finally:
+            os.close(hi_r)
+            os.close(hi_w)
         self._buf = b""
         self._id = 0
         self.events: list[dict] = []
