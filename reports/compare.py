@@ -556,7 +556,6 @@ def _table(header: list[str], rows: list[list[str]], width: int) -> list[str]:
 
 def render_text(cmp: dict, width: int | None = None) -> str:
     width = width or min(shutil.get_terminal_size((100, 24)).columns, 140)
-    names = [r["name"] for r in cmp["runs"]]
     short = [r["short"] for r in cmp["runs"]]
     out = [f"ipc-conformance comparison, baseline {short[0]} ({cmp['runs'][0]['label']})",
            _headline(cmp)]
@@ -625,7 +624,7 @@ def _code(text: Any) -> str:
 def render_markdown(cmp: dict) -> str:
     short = [r["short"] for r in cmp["runs"]]
     icon = "\u274c" if cmp["blocking"] else "\u2705"
-    out = [f"## ipc-conformance: kernel comparison", "",
+    out = ["## ipc-conformance: kernel comparison", "",
            f"{icon} **{_md(_headline(cmp))}**", ""]
     for p in cmp["pairs"]:
         out.append(f"- {_code(p['short'])} ({_md(p['label'])}) vs baseline "
@@ -700,7 +699,7 @@ def render_html(cmp: dict) -> str:
            "<meta name=\"viewport\" content=\"width=device-width\">",
            f"<title>ipc-conformance comparison: {_h(' vs '.join(short))}</title>",
            f"<style>{_CSS}</style></head><body>",
-           f"<h1>ipc-conformance: kernel comparison</h1>",
+           "<h1>ipc-conformance: kernel comparison</h1>",
            f"<div class=\"status {cls}\" id=\"status\">{_h(_headline(cmp))}</div><ul>"]
     for p in cmp["pairs"]:
         out.append(f"<li><code>{_h(p['short'])}</code> ({_h(p['label'])}) vs "
