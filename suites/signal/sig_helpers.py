@@ -1,0 +1,151 @@
+"""Signal calls the os/signal modules do not expose faithfully, through libc with errno.
+
+Kept in the signal suite (not fixtures/): sigaction and signal() with raw
+dispositions, sigqueue with a value, sigtimedwait returning the kernel's whole
+siginfo (si_value included), and /proc/PID/status signal masks.
+
+The module name is unique on purpose: test directories are rootdir-relative
+imports without packages, so a generic "_helpers" would collide with another suite's.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+
+from fixtures import libc as lc
+
+libc = lc.libc
+c_int, c_void_p = ctypes.c_int, ctypes.c_void_p
+
+SIG_DFL = 0
+SIG_IGN = 1
+SIG_ERR = ctypes.c_void_p(-1).value  # (void *)-1 as an address
+SI_USER = 0
+SI_QUEUE = -1
+
+SIGSET_BYTES = 128  # glibc and musl sigset_t: 1024 bits
+
+
+class SigVal(ctypes.Union):
+    _fields_ = [("sival_int", c_int), ("sival_ptr", c_void_p)]
+
+
+class Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+_signal = lc._fn("signal", c_void_p, c_int, c_void_p)
+_sigaction = lc._fn("sigaction", c_int, c_int, c_void_p, c_void_p)
+_sigemptyset = lc._fn("sigemptyset", c_int, c_void_p)
+_sigaddset = lc._fn("sigaddset", c_int, c_void_p, c_int)
+_sigtimedwait = lc._fn("sigtimedwait", c_int, c_void_p, c_void_p, ctypes.POINTER(Timespec))
+_kill = lc._fn("kill", c_int, c_int, c_int)
+_waitpid = lc._fn("waitpid", c_int, c_int, ctypes.POINTER(c_int), c_int)
+try:
+    _sigqueue = lc._fn("sigqueue", c_int, c_int, c_int, SigVal)
+except TypeError:  # a ctypes that cannot pass a union by value: same ABI as a pointer-sized word
+    _sigqueue = lc._fn("sigqueue", c_int, c_int, c_int, c_void_p)
+
+
+def signal_raw(sig: int, handler: int) -> int:
+    """libc signal(sig, handler) with the handler as a number; returns the previous one as a number.
+
+    SIG_ERR comes back as (void *)-1; errno is then set (read it with ctypes.get_errno())."""
+    ctypes.set_errno(0)
+    prev = _signal(sig, handler)
+    return 0 if prev is None else prev
+
+
+def sigaction_set(sig: int, handler: int) -> None:
+    """sigaction(sig, {sa_handler=handler, empty mask, no flags}, NULL); OSError with the real errno.
+
+    The buffer is larger than any libc's struct sigaction and zeroed: sa_handler is
+    its first member on glibc and musl, and the kernel refuses SIGKILL/SIGSTOP before
+    it looks at the rest."""
+    act = ctypes.create_string_buffer(512)
+    ctypes.memmove(act, struct.pack("@P", handler), ctypes.sizeof(c_void_p))
+    lc.check(_sigaction(sig, act, None), f"sigaction({sig})")
+
+
+def sigaction_get(sig: int) -> int:
+    """The current disposition of sig as the kernel reports it (sa_handler of the old action)."""
+    old = ctypes.create_string_buffer(512)
+    lc.check(_sigaction(sig, None, old), f"sigaction({sig})")
+    return struct.unpack_from("@P", old.raw)[0]
+
+
+def sigset(*signals: int):
+    buf = ctypes.create_string_buffer(SIGSET_BYTES)
+    _sigemptyset(buf)
+    for s in signals:
+        lc.check(_sigaddset(buf, s), f"sigaddset({s})")
+    return buf
+
+
+def sigqueue(pid: int, sig: int, value: int) -> None:
+    """sigqueue(3): the kernel's rt_sigqueueinfo with si_code SI_QUEUE and si_value = value."""
+    arg = SigVal(sival_ptr=value) if _sigqueue.argtypes[2] is SigVal else value
+    lc.check(_sigqueue(pid, sig, arg), f"sigqueue({pid}, {sig})")
+
+
+def kill(pid: int, sig: int) -> None:
+    lc.check(_kill(pid, sig), f"kill({pid}, {sig})")
+
+
+def waitpid(pid: int, options: int = 0) -> tuple[int, int]:
+    """waitpid(2) once: no EINTR retry, the real errno (os.waitpid folds ECHILD into ChildProcessError)."""
+    status = c_int(0)
+    got = lc.check(_waitpid(pid, ctypes.byref(status), options), f"waitpid({pid})")
+    return got, status.value
+
+
+def _siginfo_offsets() -> tuple[int, int, int]:
+    """(si_code offset, offset of the kill/rt union fields, pointer size): MIPS swaps code and errno."""
+    ptr = ctypes.sizeof(c_void_p)
+    code = 4 if os.uname().machine.startswith("mips") else 8
+    return code, 16 if ptr == 8 else 12, ptr
+
+
+def sigtimedwait(signals, timeout_s: float = 0.0) -> dict | None:
+    """Take one pending signal of `signals` (which must be blocked); None when none is pending.
+
+    Returns the kernel's siginfo: signo, code, pid, uid and the sigval word."""
+    info = ctypes.create_string_buffer(128)
+    ts = Timespec(int(timeout_s), int((timeout_s % 1) * 1e9))
+    got = _sigtimedwait(sigset(*signals), info, ctypes.byref(ts))
+    if got == -1:
+        err = ctypes.get_errno()
+        if err == 11:  # EAGAIN: nothing pending within the timeout
+            return None
+        raise OSError(err, f"sigtimedwait: {os.strerror(err)}")
+    code_at, union_at, ptr = _siginfo_offsets()
+    raw = info.raw
+    signo = struct.unpack_from("@i", raw, 0)[0]
+    code = struct.unpack_from("@i", raw, code_at)[0]
+    pid, uid = struct.unpack_from("@iI", raw, union_at)
+    value = struct.unpack_from("@P" if ptr == 8 else "@I", raw, union_at + 8)[0]
+    return {"signo": signo, "code": code, "pid": pid, "uid": uid, "value": value, "ret": got}
+
+
+def drain(signals) -> list[dict]:
+    """Every pending instance of `signals`, in the order the kernel hands them out."""
+    out = []
+    while (info := sigtimedwait(signals)) is not None:
+        out.append(info)
+        if len(out) > 1000:
+            raise AssertionError("more than 1000 pending signals: the kernel keeps handing them out")
+    return out
+
+
+def status_mask(field: str, pid: int | str = "self") -> int:
+    """A signal mask line of /proc/PID/status (SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt) as an int."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1], 16)
+    raise AssertionError(f"/proc/{pid}/status has no {field} line")
+
+
+def in_mask(mask: int, sig: int) -> bool:
+    return bool(mask >> (sig - 1) & 1)
