@@ -1,0 +1,52 @@
+"""signal.siginfo: the siginfo of a signal carries si_pid, si_uid and si_code SI_USER (kill) or SI_QUEUE (sigqueue)."""
+import os
+import signal
+
+import pytest
+
+import sig_helpers as sh
+
+
+def _receive(sig, to_parent, to_child):
+    signal.pthread_sigmask(signal.SIG_BLOCK, [sig])
+    to_parent.send("blocked")
+    to_child.recv(what="the test (signal sent)")
+    return sh.drain([sig])
+
+
+def _by_kill(pid, sig):
+    os.kill(pid, sig)
+
+
+def _by_sigqueue(pid, sig):
+    sh.sigqueue(pid, sig, 7)
+
+
+CASES = [("kill", _by_kill, signal.SIGUSR1, sh.SI_USER), ("kill_rt", _by_kill, signal.SIGRTMIN, sh.SI_USER),
+         ("sigqueue", _by_sigqueue, signal.SIGUSR1, sh.SI_QUEUE),
+         ("sigqueue_rt", _by_sigqueue, signal.SIGRTMIN, sh.SI_QUEUE)]
+
+
+def _send_and_report(pid, sig, send, done):
+    send(pid, sig)
+    done.send("sent")
+    return os.getpid(), os.getuid()
+
+
+@pytest.mark.claim("signal.siginfo")
+@pytest.mark.parametrize("name,send,sig,code", CASES, ids=[c[0] for c in CASES])
+def test_sender_identity_and_code(spawn, channel, observe, name, send, sig, code):
+    """The receiver's siginfo names the sending process, its real uid and how the signal was sent."""
+    to_parent, to_child = channel(), channel()
+    receiver = spawn(_receive, sig, to_parent, to_child, name="receiver")
+    to_parent.recv(what="the receiver")
+    # The sender is a process of its own, so si_pid cannot be confused with the receiver's parent.
+    sender_pid, sender_uid = spawn.run(_send_and_report, receiver.pid, sig, send, to_child).unwrap()
+    infos = receiver.value(timeout=5)
+    assert len(infos) == 1, f"expected one {signal.Signals(sig).name if sig < 32 else sig} pending, got {infos}"
+    info = infos[0]
+    observe("si_code", info["code"])
+    seen = (info["signo"], info["code"], info["pid"], info["uid"])
+    assert seen == (sig, code, sender_pid, sender_uid), (
+        f"expected (si_signo, si_code, si_pid, si_uid) = {(int(sig), code, sender_pid, sender_uid)}, "
+        f"kernel gave {seen}")
