@@ -1,0 +1,80 @@
+"""signal.sigchld.zombie, signal.sigchld.ign: a dead child is a zombie until waited for, unless SIGCHLD is ignored."""
+import errno
+import os
+import signal
+
+import pytest
+
+import sig_helpers as sh
+from fixtures.expect import fails_with
+from fixtures.procs import poll_until
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except FileNotFoundError:
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+def _fork_exiting_child():
+    """A grandchild that exits at once with status 7 (it shares our process group)."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    return pid
+
+
+def _zombie_until_waited():
+    child = _fork_exiting_child()
+    became_zombie = poll_until(lambda: _state(child) == "Z", 5)
+    seen = {"state_before_wait": _state(child),
+            "SIGCHLD_caught": sh.in_mask(sh.status_mask("SigCgt"), signal.SIGCHLD),
+            "SIGCHLD_ignored": sh.in_mask(sh.status_mask("SigIgn"), signal.SIGCHLD),
+            "became_zombie": became_zombie}
+    # Still here after the SIGCHLD: its default action did not terminate us.
+    pid, status = sh.waitpid(child)
+    seen["waited_status"] = os.waitstatus_to_exitcode(status)
+    seen["state_after_wait"] = _state(child)
+    return seen
+
+
+@pytest.mark.claim("signal.sigchld.zombie")
+def test_zombie_until_waited(spawn, observe):
+    """The exited child is in state Z until waitpid collects status 7, then it is gone; the parent survives SIGCHLD."""
+    result = spawn.run(_zombie_until_waited, name="parent with default SIGCHLD")
+    assert result.signal is None, f"expected SIGCHLD's default action to leave the parent running, it {result}"
+    seen = result.unwrap()
+    for key, value in seen.items():
+        observe(key, value)
+    assert not seen["SIGCHLD_caught"] and not seen["SIGCHLD_ignored"], (
+        f"the parent must have SIGCHLD at SIG_DFL for this test, /proc says {seen}")
+    assert seen["became_zombie"] and seen["state_before_wait"] == "Z", (
+        f"expected the exited child to stay a zombie (Z) until waited for, state {seen['state_before_wait']}")
+    assert seen["waited_status"] == 7 and seen["state_after_wait"] is None, (
+        f"expected waitpid to collect exit status 7 and remove the zombie, got status "
+        f"{seen['waited_status']}, state afterwards {seen['state_after_wait']}")
+
+
+def _reaped_automatically(how):
+    if how == "signal":
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    else:
+        sh.sigaction_set(signal.SIGCHLD, sh.SIG_IGN)
+    child = _fork_exiting_child()
+    # waitpid sleeps until the child has ended and then, with nothing to report, fails.
+    fails_with(errno.ECHILD, sh.waitpid, child, what="waitpid on a child with SIGCHLD ignored")
+    return {"state_after": _state(child), "errno": "ECHILD"}
+
+
+@pytest.mark.claim("signal.sigchld.ign")
+@pytest.mark.parametrize("how", ["signal", "sigaction"])
+def test_ignored_sigchld_reaps(spawn, observe, how):
+    """With SIGCHLD at SIG_IGN, waitpid fails with ECHILD and no zombie of the child remains."""
+    seen = spawn.run(_reaped_automatically, how, name="parent ignoring SIGCHLD").unwrap()
+    observe("errno", seen["errno"])
+    observe("zombie_left", seen["state_after"] is not None)
+    assert seen["state_after"] is None, (
+        f"expected no trace of the child after ECHILD, /proc shows it in state {seen['state_after']}")
