@@ -1,0 +1,41 @@
+"""lock.exit: a process's record locks are released when it ends, by exit or by SIGKILL."""
+import os
+import signal
+
+import pytest
+
+from lock_helpers import F_UNLCK, F_WRLCK, HOLD_BOUND, TYPE_NAMES, getlk, make_file, setlk
+
+
+def _lock_and_end(path, ready, release, how):
+    fd = os.open(path, os.O_RDWR)
+    setlk(fd, F_WRLCK, 0, 0)
+    ready.send(("locked", os.getpid()))
+    if how == "killed":
+        release.recv(HOLD_BOUND, what="the SIGKILL it waits for")
+    return "exiting with the lock held"  # the fd is not closed by the program: exit does it
+
+
+@pytest.mark.claim("lock.exit")
+@pytest.mark.parametrize("how", ["exit", "killed"], ids=["exit", "sigkill"])
+def test_locks_go_with_the_process(how, ipc, spawn, channel, observe):
+    """F_GETLK shows the child's write lock while it lives and no lock once it has been reaped."""
+    path = make_file(ipc.path("locked"))
+    ready, release = channel(), channel()
+    child = spawn(_lock_and_end, path, ready, release, how, name="lock holder")
+    _, pid = ready.recv(what="lock holder")
+    fd = os.open(path, os.O_RDWR)
+    try:
+        before = getlk(fd, F_WRLCK).describe()
+        if how == "killed":
+            child.signal(signal.SIGKILL)
+        ended = child.result(timeout=2)
+        after = getlk(fd, F_WRLCK).describe()
+    finally:
+        os.close(fd)
+    observe("holder_ended", str(ended))
+    observe("getlk_before", before)
+    observe("getlk_after", after)
+    assert before["l_pid"] == pid, f"expected the child's lock to be visible first, F_GETLK gave {before}"
+    assert after["l_type"] == TYPE_NAMES[F_UNLCK], (
+        f"expected no lock after the holder {ended}, F_GETLK still reports {after}")
