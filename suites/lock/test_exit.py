@@ -11,8 +11,7 @@ def _lock_and_end(path, ready, release, how):
     fd = os.open(path, os.O_RDWR)
     setlk(fd, F_WRLCK, 0, 0)
     ready.send(("locked", os.getpid()))
-    if how == "killed":
-        release.recv(HOLD_BOUND, what="the SIGKILL it waits for")
+    release.recv(HOLD_BOUND, what="the order to exit (or the SIGKILL)")
     return "exiting with the lock held"  # the fd is not closed by the program: exit does it
 
 
@@ -29,6 +28,8 @@ def test_locks_go_with_the_process(how, ipc, spawn, channel, observe):
         before = getlk(fd, F_WRLCK).describe()
         if how == "killed":
             child.signal(signal.SIGKILL)
+        else:
+            release.send("exit")
         ended = child.result(timeout=2)
         after = getlk(fd, F_WRLCK).describe()
     finally:
