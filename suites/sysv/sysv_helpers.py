@@ -157,3 +157,24 @@ def run_tool(argv: list[str]) -> tuple[int, str, str]:
     so the tool is a grandchild in that child's process group."""
     done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
     return done.returncode, done.stdout, done.stderr
+
+
+# fixtures.libc.msg_buffer copies the text into a temporary bytes object (a c_char array
+# field reads back as bytes), so msgsnd sends zeros and msgrcv corrupts the interpreter's
+# heap; until it is fixed, the struct msgbuf is laid out by hand here.
+_msgsnd = lc._fn("msgsnd", c_int, c_int, ctypes.c_void_p, ctypes.c_size_t, c_int)
+_msgrcv = lc._fn("msgrcv", ctypes.c_ssize_t, c_int, ctypes.c_void_p, ctypes.c_size_t, c_long, c_int)
+_MTYPE = ctypes.sizeof(c_long)
+
+
+def msgsnd(msqid: int, mtype: int, text: bytes, flags: int = 0) -> None:
+    buf = ctypes.create_string_buffer(_MTYPE + max(len(text), 1))
+    c_long.from_buffer(buf).value = mtype
+    ctypes.memmove(ctypes.addressof(buf) + _MTYPE, text, len(text))
+    lc.check(_msgsnd(msqid, buf, len(text), flags), "msgsnd")
+
+
+def msgrcv(msqid: int, size: int, mtype: int = 0, flags: int = 0) -> tuple[int, bytes]:
+    buf = ctypes.create_string_buffer(_MTYPE + max(size, 1))
+    got = lc.check(_msgrcv(msqid, buf, size, mtype, flags), "msgrcv")
+    return c_long.from_buffer(buf).value, buf.raw[_MTYPE:_MTYPE + got]

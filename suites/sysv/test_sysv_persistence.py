@@ -1,0 +1,61 @@
+"""sysv.kernel_persistence: an object and its contents outlive the process that created it."""
+import errno
+
+import pytest
+
+import sysv_helpers as sv
+from fixtures import libc
+from fixtures.expect import fails_with
+
+PAYLOAD = b"outlives its creator"
+
+
+def _create_and_fill(kind, key):
+    ident = sv.get(kind, key, libc.IPC_CREAT | libc.IPC_EXCL | 0o600)
+    if kind == "msg":
+        sv.msgsnd(ident, 7, PAYLOAD)
+    elif kind == "sem":
+        sv.semset_value(ident, 42)
+    else:
+        sv.shm_write(ident, PAYLOAD)
+    return ident  # and exit: nothing of ours holds the object any more
+
+
+def _contents(kind, ident):
+    if kind == "msg":
+        return sv.msgrcv(ident, 64, 0, libc.IPC_NOWAIT)
+    if kind == "sem":
+        return sv.semget_value(ident)
+    return sv.shm_read(ident, len(PAYLOAD))
+
+
+EXPECTED = {"msg": (7, PAYLOAD), "sem": 42, "shm": PAYLOAD}
+
+
+@pytest.mark.claim("sysv.kernel_persistence")
+@pytest.mark.parametrize("kind", sv.KINDS)
+def test_outlives_creator(ipc, spawn, kernel, observe, kind):
+    """After the creating process has exited and been reaped, the key still finds the object and its contents."""
+    key = ipc.key()
+    result = spawn.run(_create_and_fill, kind, key, name="creator")
+    if kind == "shm" and kernel.sysctl("kernel/shm_rmid_forced") == "1":
+        # This kernel is told to remove a segment nobody has attached when its creator exits.
+        observe("shm_rmid_forced", "1")
+        fails_with(errno.ENOENT, sv.get, kind, key, 0,
+                         what="shmget of an unattached segment after its creator exited, shm_rmid_forced=1")
+        result.unwrap()
+        return
+    try:
+        found = sv.get(kind, key, 0)  # the object as the kernel keeps it, found by its key
+    except OSError as exc:
+        result.unwrap()  # the creator's own failure first, if it had one
+        raise AssertionError(f"expected the {kind} object to outlive its creator, "
+                             f"{kind}get(key) gave {errno.errorcode.get(exc.errno)}") from exc
+    ipc.adopt_sysv(sv.JOURNAL_KIND[kind], found, key)
+    ident = result.unwrap()
+    observe("id", ident)
+    if kind == "shm":
+        observe("shm_rmid_forced", kernel.sysctl("kernel/shm_rmid_forced"))
+    assert found == ident, f"expected key {key:#x} to lead to the creator's object {ident}, found {found}"
+    got = _contents(kind, ident)
+    assert got == EXPECTED[kind], f"expected the {kind} contents {EXPECTED[kind]!r} to persist, found {got!r}"
