@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from lock_helpers import (F_RDLCK, F_UNLCK, F_WRLCK, TYPE_NAMES, getlk, hold_fcntl_lock,
+from lock_helpers import (F_RDLCK, F_WRLCK, TYPE_NAMES, getlk, hold_fcntl_lock,
                           make_file, setlk)
 
 # (lock another process holds on [10, 20) or None, type asked about, whether it conflicts)

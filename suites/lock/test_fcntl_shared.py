@@ -1,7 +1,5 @@
 """lock.fcntl.shared: read locks are shared between processes; a write lock excludes every
 other process's read and write locks, and a read lock excludes other processes' write locks."""
-import os
-
 import pytest
 
 from lock_helpers import (F_RDLCK, F_WRLCK, TYPE_NAMES, hold_fcntl_lock, is_refusal, make_file,

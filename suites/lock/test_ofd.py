@@ -1,6 +1,6 @@
 """lock.ofd: open file description locks (F_OFD_SETLK, since 3.15) are owned by the open file
 description: two open() calls in one process conflict, a dup() shares the lock, and closing
-another descriptor of the file does not release it."""
+another descriptor of the file does not release it. Before 3.15 the command is EINVAL."""
 import errno
 import os
 
@@ -16,23 +16,22 @@ def ofd_setlk(fd, ltype=F_WRLCK):
     return fcntl_lock(fd, libc.F_OFD_SETLK, ltype, 0, 0)
 
 
-@pytest.fixture
-def ofd_locks(kernel):
-    """Before 3.15 the commands are unknown: check EINVAL there instead of the ownership rules."""
-    if not kernel.at_least(3, 15):
-        return False
-    return True
+def ofd_available(kernel, fd, observe) -> bool:
+    """True on 3.15+; before, check that the kernel rejects the unknown command with EINVAL."""
+    if kernel.at_least(3, 15):
+        return True
+    refusal = fails_with(errno.EINVAL, ofd_setlk, fd, what="F_OFD_SETLK on a kernel before 3.15")
+    observe("errno", errno_name(refusal.errno))
+    return False
 
 
 @pytest.mark.claim("lock.ofd")
-def test_two_opens_conflict_in_one_process(ipc, ofd_locks, observe):
+def test_two_opens_conflict_in_one_process(ipc, kernel, observe):
     """F_OFD_SETLK through a second open() of a file this process OFD-locked fails with EAGAIN."""
     path = make_file(ipc.path("locked"))
     fd1, fd2 = os.open(path, os.O_RDWR), os.open(path, os.O_RDWR)
     try:
-        if not ofd_locks:
-            refusal = fails_with(errno.EINVAL, ofd_setlk, fd1, what="F_OFD_SETLK before 3.15")
-            observe("errno", errno_name(refusal.errno))
+        if not ofd_available(kernel, fd1, observe):
             return
         ofd_setlk(fd1)
         refusal = fails_with((errno.EAGAIN, errno.EACCES), ofd_setlk, fd2,
@@ -48,19 +47,18 @@ def test_two_opens_conflict_in_one_process(ipc, ofd_locks, observe):
 
 
 @pytest.mark.claim("lock.ofd")
-def test_dup_shares_and_close_of_other_fd_keeps(ipc, ofd_locks, observe):
+def test_dup_shares_and_close_of_other_fd_keeps(ipc, kernel, observe):
     """A dup takes the same OFD lock again; closing an unrelated fd of the file leaves it held."""
-    if not ofd_locks:
-        pytest.skip("F_OFD_SETLK needs Linux 3.15 (this kernel's EINVAL is checked by "
-                    "test_two_opens_conflict_in_one_process)")
     path = make_file(ipc.path("locked"))
     fd = os.open(path, os.O_RDWR)
     copy = os.dup(fd)
     probe = os.open(path, os.O_RDWR)
     try:
+        if not ofd_available(kernel, fd, observe):
+            return
         ofd_setlk(fd)
         succeeds(ofd_setlk, copy, what="F_OFD_SETLK through a dup of the locking fd")
-        os.close(os.open(path, os.O_RDONLY))  # with a process-owned lock this close would release it
+        os.close(os.open(path, os.O_RDONLY))  # a process-owned (F_SETLK) lock would go with this close
         still = fails_with((errno.EAGAIN, errno.EACCES), ofd_setlk, probe,
                            what="F_OFD_SETLK through another open() after closing a third fd")
     finally:
