@@ -155,7 +155,8 @@ def ipc_info(kind: str):
 def run_tool(argv: list[str]) -> tuple[int, str, str]:
     """Run a command-line tool and collect (status, stdout, stderr); call it inside a spawn child
     so the tool is a grandchild in that child's process group."""
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    env = dict(os.environ, LC_ALL="C")  # the labels parse_ipcs_limits reads are the C locale's
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=10, env=env)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -178,3 +179,30 @@ def msgrcv(msqid: int, size: int, mtype: int = 0, flags: int = 0) -> tuple[int, 
     buf = ctypes.create_string_buffer(_MTYPE + max(size, 1))
     got = lc.check(_msgrcv(msqid, buf, size, mtype, flags), "msgrcv")
     return c_long.from_buffer(buf).value, buf.raw[_MTYPE:_MTYPE + got]
+
+
+IPCS_LABELS = {
+    "max queues system wide": "msgmni",
+    "max size of message (bytes)": "msgmax",
+    "default max size of queue (bytes)": "msgmnb",
+    "max number of segments": "shmmni",
+    "max seg size (kbytes)": "shmmax_kb",
+    "max total shared memory (kbytes)": "shmall_kb",
+    "min seg size (bytes)": "shmmin",
+    "max number of arrays": "semmni",
+    "max semaphores per array": "semmsl",
+    "max semaphores system wide": "semmns",
+    "max ops per semop call": "semopm",
+    "semaphore max value": "semvmx",
+}
+
+
+def parse_ipcs_limits(text: str) -> dict[str, int]:
+    """util-linux `ipcs -l` output (C locale labels) -> {limit name: value}."""
+    out = {}
+    for line in text.splitlines():
+        label, sep, value = line.partition("=")
+        name = IPCS_LABELS.get(label.strip())
+        if sep and name and value.strip().isdigit():
+            out[name] = int(value.strip())
+    return out
