@@ -54,5 +54,5 @@ def test_own_lock_does_not_conflict(ipc, spawn, observe):
     """F_GETLK by the process holding the only lock reports F_UNLCK: its own locks never block it."""
     path = make_file(ipc.path("locked"))
     found = spawn.run(_lock_then_ask, path, timeout=2).unwrap()
-    observe("flock", found)
+    observe("own_lock", found)
     assert found["l_type"] == "F_UNLCK", f"expected F_UNLCK for the caller's own lock, kernel gave {found}"

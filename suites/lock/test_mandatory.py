@@ -36,7 +36,9 @@ def mand_file(ipc, spawn, channel, kernel, observe):
         pytest.skip(NO_MAND)
     observe("namespace", info["namespace"])
     observe("mand_mount", info["mand_errno"] or "accepted")
-    observe("mount_options", info["mountinfo"].split(" - ", 1)[-1])
+    super_options = info["mountinfo"].split(" - ", 1)[-1]
+    observe("mount_options", super_options)
+    observe("mand_in_mountinfo", "mand" in super_options.split()[-1].split(","))
     observe("file_mode", info["mode"])
     observe("expected_enforced", enforced)
     yield f"/proc/{holder.pid}/root{info['file']}", enforced
@@ -74,10 +76,10 @@ def test_blocking_write_on_locked_file(mand_file, spawn, observe):
         writer = spawn(io_once, path, "write", False, name="writer")
         if enforced:
             writer.wait_blocked("write", what="writer to a mandatory-locked region")
-            observe("blocked", True)
             succeeds(setlk, fd, F_UNLCK, 0, 0, what="releasing the mandatory lock")
         outcome = writer.value(timeout=2)  # without enforcement a timeout here means it blocked
     finally:
         os.close(fd)
-    observe("write", outcome)
+    observe("blocking_write", outcome)
+    observe("enforced", enforced)  # had the write returned while the lock was held, value() said so
     assert outcome == 8, f"expected the write to complete with 8 bytes{' after the unlock' if enforced else ''}, got {outcome}"
