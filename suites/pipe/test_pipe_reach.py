@@ -1,0 +1,205 @@
+"""pipe.unrelated, pipe.persistence: a pipe has no name, is reached only through a descriptor
+(inherited, /proc/PID/fd/N or SCM_RIGHTS), and lives only while some process holds an end."""
+import errno
+import os
+import socket
+
+import pytest
+
+from fixtures import libc
+from fixtures.expect import fails_with, succeeds
+from pipeb_helpers import close_all, read_exactly, read_to_eof
+
+MESSAGE = b"through the pipe"
+
+
+def _link(pid: int, fd: int) -> str:
+    return os.readlink(f"/proc/{pid}/fd/{fd}")
+
+
+@pytest.mark.claim("pipe.unrelated")
+def test_no_name_to_open(spawn, channel, observe):
+    """An unrelated process given the pipe's only 'name', pipe:[inode], cannot open it as a path."""
+    to_child = channel()
+
+    def unrelated():
+        link = to_child.recv(5, what="test process")
+        for path in (link, "/" + link):
+            fails_with(errno.ENOENT, os.open, path, os.O_RDONLY | os.O_NONBLOCK,
+                       what=f"open({path!r}) by a process that did not inherit the pipe")
+        with open("/proc/self/mountinfo") as f:
+            fstypes = {line.split(" - ")[1].split()[0] for line in f if " - " in line}
+        return "pipefs" in fstypes
+
+    child = spawn(unrelated, name="unrelated process")  # started before the pipe exists
+    r, w = os.pipe()
+    try:
+        link = _link(os.getpid(), r)
+        ino = os.fstat(r).st_ino
+        to_child.send(link)
+        pipefs_mounted = child.value(5)
+    finally:
+        close_all(r, w)
+    observe("link", link)
+    observe("inode", ino)
+    observe("pipefs_mounted", pipefs_mounted)
+    assert link == f"pipe:[{ino}]", f"expected the fd link to read pipe:[{ino}], it reads {link!r}"
+    assert not pipefs_mounted, "pipefs is mounted in this mount namespace: pipes would have paths"
+
+
+def _open_through_proc(to_child, ident):
+    pid, fd = to_child.recv(5, what="test process")
+    try:
+        reopened = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY)
+    except OSError as exc:
+        return {"uid": ident(), "errno": libc.errno_name(exc.errno)}
+    try:
+        return {"uid": ident(), "errno": None, "data": read_exactly(reopened, len(MESSAGE)),
+                "inode": os.fstat(reopened).st_ino}
+    finally:
+        os.close(reopened)
+
+
+@pytest.mark.claim("pipe.unrelated")
+@pytest.mark.parametrize("who", ["same-uid", "other-uid"])
+def test_proc_fd_opens_it(spawn, channel, privilege, observe, who):
+    """Linux exception: /proc/PID/fd/N opens another process's pipe for a process allowed to inspect it (EACCES otherwise)."""
+    to_child = channel()
+    if who == "same-uid":
+        child = spawn(_open_through_proc, to_child, os.getuid, name="unrelated process")
+    else:
+        child = privilege.spawn_as(_open_through_proc, to_child, os.getuid)
+    r, w = os.pipe()  # made after the fork: the child never inherited it
+    try:
+        libc.write(w, MESSAGE)
+        to_child.send((os.getpid(), r))
+        got = child.value(5)
+        ino = os.fstat(r).st_ino
+    finally:
+        close_all(r, w)
+    observe("uid", got["uid"])
+    observe("proc_fd_open", got["errno"] or "opened")
+    if who == "same-uid":
+        assert got["errno"] is None, (f"expected a same-uid process to open /proc/PID/fd/N, "
+                                      f"it got {got['errno']}")
+        assert (got["data"], got["inode"]) == (MESSAGE, ino), (
+            f"expected the reopened fd to be pipe inode {ino} holding {MESSAGE!r}, "
+            f"it was inode {got['inode']} holding {got['data']!r}")
+    else:
+        assert got["errno"] == "EACCES", (
+            f"expected uid {got['uid']} to be refused /proc/{os.getpid()}/fd/{r} of another "
+            f"user's process with EACCES, it got {got['errno'] or 'the pipe'}")
+
+
+def _receive_by_scm_rights(path, ident):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(path)
+        _, fds, _, _ = socket.recv_fds(sock, 16, 1)
+    try:
+        return {"uid": ident(), "data": read_exactly(fds[0], len(MESSAGE)),
+                "inode": os.fstat(fds[0]).st_ino}
+    finally:
+        close_all(*fds)
+
+
+@pytest.mark.claim("pipe.unrelated")
+@pytest.mark.parametrize("who", ["same-uid", "other-uid"])
+def test_scm_rights_passes_it(spawn, privilege, ipc, observe, who):
+    """Linux exception: an end sent with SCM_RIGHTS over a UNIX socket works in a process that never inherited it."""
+    path = ipc.path("sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(path)
+        os.chmod(path, 0o777)  # the second uid must be able to connect
+        listener.listen(1)
+        listener.settimeout(5)
+        if who == "same-uid":
+            child = spawn(_receive_by_scm_rights, path, os.getuid, name="unrelated receiver")
+        else:
+            child = privilege.spawn_as(_receive_by_scm_rights, path, os.getuid)
+        conn, _ = listener.accept()
+        r, w = os.pipe()  # made after the fork
+        try:
+            with conn:
+                socket.send_fds(conn, [b"fd"], [r])
+            libc.write(w, MESSAGE)
+            got = child.value(5)
+            ino = os.fstat(r).st_ino
+        finally:
+            close_all(r, w)
+    observe("uid", got["uid"])
+    observe("received_inode", got["inode"])
+    assert (got["data"], got["inode"]) == (MESSAGE, ino), (
+        f"expected the received fd to be pipe inode {ino} carrying {MESSAGE!r}, "
+        f"it was inode {got['inode']} carrying {got['data']!r}")
+
+
+def _creator(to_parent, gate_r, gate_w):
+    """Make a pipe, put data in it, report where it is, then wait for the parent's word and exit."""
+    os.close(gate_w)
+    r, w = os.pipe()
+    libc.write(w, b"kept")
+    to_parent.send((os.getpid(), r, os.fstat(r).st_ino))
+    libc.read(gate_r, 1)  # returns at EOF, when the parent closes its end of the gate
+    return "exiting"
+
+
+@pytest.mark.claim("pipe.persistence")
+def test_outlives_its_creator_while_held(spawn, channel, observe):
+    """A pipe whose creator has exited still holds its data for a process that kept an end open."""
+    to_parent = channel()
+    gate_r, gate_w = os.pipe()
+    creator = spawn(_creator, to_parent, gate_r, gate_w, name="creator")
+    os.close(gate_r)
+    held = None
+    try:
+        pid, fd, ino = to_parent.recv(5, what="creator")
+        held = succeeds(os.open, f"/proc/{pid}/fd/{fd}", os.O_RDONLY,
+                        what="opening the creator's read end through /proc")
+        os.close(gate_w)
+        gate_w = None
+        assert creator.value(5) == "exiting"
+        # The creator is gone (reaped), and with it the only write end: read the data, then EOF.
+        data = read_to_eof(held, what="a pipe whose writer exited")
+        held_ino = os.fstat(held).st_ino
+    finally:
+        close_all(*(fd for fd in (held, gate_w) if fd is not None))
+    observe("creator_inode", ino)
+    observe("data_after_creator_exit", data.decode())
+    assert (data, held_ino) == (b"kept", ino), (
+        f"expected pipe inode {ino} to keep b'kept' after its creator exited, "
+        f"the holder's end is inode {held_ino} and read {data!r}")
+
+
+def _holder(to_parent, to_child):
+    r, w = os.pipe()
+    libc.write(w, b"kept")
+    to_parent.send((os.getpid(), r, w, os.fstat(r).st_ino))
+    to_child.recv(5, what="test process (close)")
+    close_all(r, w)
+    to_parent.send("closed")
+    to_child.recv(10, what="test process (exit)")  # stays alive until the test is done
+
+
+@pytest.mark.claim("pipe.persistence")
+def test_nothing_to_reopen_after_last_close(spawn, channel, observe):
+    """Once its only holder closes both ends, the pipe cannot be reached any more, though the holder still runs."""
+    to_parent, to_child = channel(), channel()
+    holder = spawn(_holder, to_parent, to_child, name="holder")
+    pid, r, w, ino = to_parent.recv(5, what="holder")
+    link_while_held = _link(pid, r)
+    to_child.send("close")
+    assert to_parent.recv(5, what="holder") == "closed"
+    gone = {}
+    for end, fd in (("read", r), ("write", w)):
+        exc = fails_with(errno.ENOENT, os.open, f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK,
+                         what=f"reopening the closed {end} end through /proc/{pid}/fd/{fd}")
+        gone[end] = libc.errno_name(exc.errno)
+    alive = holder.alive()
+    to_child.send("exit")
+    observe("holder_inode", ino)
+    observe("link_while_held", link_while_held)
+    observe("reopen_after_close", gone)
+    assert link_while_held == f"pipe:[{ino}]", (
+        f"expected /proc/{pid}/fd/{r} to read pipe:[{ino}] while held, it read {link_while_held!r}")
+    assert alive, "the holder must still run when the pipe is found gone"
