@@ -27,7 +27,7 @@ def test_blocked_signal_waits_for_unblock(spawn, channel, observe):
     os.kill(child.pid, signal.SIGUSR1)
     to_child.send("sent")
     seen = to_parent.recv(what="the blocking child")
-    observe("pending", seen["sigpending"])
+    observe("pending_while_blocked", seen["sigpending"])
     assert signal.SIGUSR1 in seen["sigpending"] and sh.in_mask(seen["SigPnd"] | seen["ShdPnd"], signal.SIGUSR1), (
         f"expected SIGUSR1 pending while blocked, sigpending() {seen['sigpending']}, "
         f"SigPnd {seen['SigPnd']:#x}, ShdPnd {seen['ShdPnd']:#x}")
@@ -57,7 +57,7 @@ def test_ignored_signal_is_discarded(spawn, channel, observe):
     result = child.result(timeout=5)
     assert result.signal is None, f"expected the ignored SIGUSR1 to be discarded, the child {result}"
     seen = result.unwrap()
-    observe("pending", seen["sigpending"])
+    observe("pending_after_ignored", seen["sigpending"])
     assert not sh.in_mask(seen["SigPnd"] | seen["ShdPnd"], signal.SIGUSR1), (
         f"expected no pending SIGUSR1 after it was ignored, SigPnd {seen['SigPnd']:#x}, "
         f"ShdPnd {seen['ShdPnd']:#x}")

@@ -37,7 +37,7 @@ def test_sigpipe_is_13_and_terminates(spawn, observe):
         f"the writer {result}")
 
 
-def _catch_by_number(number, report):
+def _catch_sigusr1(report):
     caught = []
     r, w = os.pipe()
     os.set_blocking(w, False)
@@ -57,7 +57,7 @@ def test_sigusr1_number(spawn, channel, kernel, observe):
     assert signal.SIGUSR1 == expected, (
         f"expected SIGUSR1 to be {expected} on {kernel.arch}, the C library says {int(signal.SIGUSR1)}")
     report = channel()
-    child = spawn(_catch_by_number, expected, report, name="process catching SIGUSR1")
+    child = spawn(_catch_sigusr1, report, name="process catching SIGUSR1")
     caught_mask = report.recv(what="the catching child")
     assert sh.in_mask(caught_mask, expected), (
         f"expected bit {expected} of SigCgt set after catching SIGUSR1, SigCgt is {caught_mask:#x}")

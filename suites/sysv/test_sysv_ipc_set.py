@@ -22,7 +22,7 @@ def test_owner_changes_uid_gid_mode(ipc, privilege, observe, kind):
     p = sv.stat(kind, ident).perm
     got = {"uid": p.uid, "gid": p.gid, "mode": p.mode & 0o777, "cuid": p.cuid, "cgid": p.cgid}
     want = {"uid": uid, "gid": gid, "mode": 0o640, "cuid": os.geteuid(), "cgid": os.getegid()}
-    observe("after", got)
+    observe("after", dict(got, mode=oct(got["mode"])))
     assert got == want, f"expected IPC_SET to leave ipc_perm {want}, IPC_STAT says {got}"
 
 
