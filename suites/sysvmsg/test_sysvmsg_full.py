@@ -1,0 +1,52 @@
+"""sysvmsg.snd.full: past msg_qbytes, msgsnd with IPC_NOWAIT fails with EAGAIN; without it, blocks until room."""
+import errno
+
+import pytest
+
+import sysvmsg_helpers as mq
+from fixtures import libc
+from fixtures.expect import fails_with
+
+
+def fill(msqid: int, msgmax: int) -> list[int]:
+    """Fill the queue to exactly msg_qbytes bytes with IPC_NOWAIT sends (none may fail)."""
+    qbytes = mq.stat(msqid).qbytes
+    sizes = [msgmax] * (qbytes // msgmax) + ([qbytes % msgmax] if qbytes % msgmax else [])
+    for n in sizes:
+        mq.msgsnd(msqid, 1, b"f" * n, libc.IPC_NOWAIT)
+    return sizes
+
+
+@pytest.mark.claim("sysvmsg.snd.full")
+def test_nowait_eagain(ipc, kernel, observe):
+    """A queue holding msg_qbytes bytes refuses one more byte with EAGAIN under IPC_NOWAIT, and keeps what it had."""
+    msqid = ipc.msgq()
+    sizes = fill(msqid, int(kernel.sysctl("kernel/msgmax")))
+    ds = mq.stat(msqid)
+    observe("qbytes", ds.qbytes)
+    observe("cbytes_full", ds.cbytes)
+    observe("messages_to_fill", len(sizes))
+    assert ds.cbytes == ds.qbytes, f"expected the fill to reach msg_qbytes {ds.qbytes}, msg_cbytes is {ds.cbytes}"
+    err = fails_with(errno.EAGAIN, mq.msgsnd, msqid, 1, b"!", libc.IPC_NOWAIT,
+                     what="msgsnd(IPC_NOWAIT) of 1 byte to a queue at msg_qbytes")
+    observe("errno", libc.errno_name(err.errno))
+    after = mq.stat(msqid)
+    assert (after.cbytes, after.qnum) == (ds.cbytes, ds.qnum), (
+        f"expected the refused msgsnd to leave {ds.cbytes} bytes in {ds.qnum} messages, "
+        f"queue holds {after.cbytes} in {after.qnum}")
+
+
+@pytest.mark.claim("sysvmsg.snd.full")
+def test_blocks_until_room(ipc, kernel, spawn, observe):
+    """A sender to a full queue sleeps in msgsnd; one msgrcv makes room and its message is queued last."""
+    msqid = ipc.msgq()
+    sizes = fill(msqid, int(kernel.sysctl("kernel/msgmax")))
+    sender = spawn(mq.msgsnd, msqid, 2, b"late", name="sender")
+    sender.wait_blocked("msgsnd", what="sender to a full queue")
+    mq.msgrcv(msqid, sizes[0], 0, libc.IPC_NOWAIT)
+    sender.value(timeout=2)
+    rest = mq.drain(msqid)
+    observe("queued_after_room", len(rest))
+    assert rest and rest[-1] == (2, b"late"), (
+        f"expected the unblocked sender's (2, b'late') at the tail of the queue, "
+        f"tail is {rest[-1][0] if rest else None}, {rest[-1][1][:8] if rest else None}")
