@@ -5,6 +5,7 @@ import select
 import pytest
 
 import sysv_helpers as sv
+from fixtures import libc
 
 
 def _open_fds():
@@ -13,8 +14,6 @@ def _open_fds():
 
 
 def _create_and_look(kind, key):
-    from fixtures import libc
-
     before = _open_fds()
     ident = sv.get(kind, key, libc.IPC_CREAT | libc.IPC_EXCL | 0o600)
     after = _open_fds()
