@@ -119,13 +119,17 @@ def sigtimedwait(signals, timeout_s: float = 0.0) -> dict | None:
         if err == 11:  # EAGAIN: nothing pending within the timeout
             return None
         raise OSError(err, f"sigtimedwait: {os.strerror(err)}")
+    return dict(parse_siginfo(info.raw), ret=got)
+
+
+def parse_siginfo(raw: bytes) -> dict:
+    """signo, code, pid, uid and the sigval word of a kernel siginfo_t (kill/sigqueue layout)."""
     code_at, union_at, ptr = _siginfo_offsets()
-    raw = info.raw
     signo = struct.unpack_from("@i", raw, 0)[0]
     code = struct.unpack_from("@i", raw, code_at)[0]
     pid, uid = struct.unpack_from("@iI", raw, union_at)
     value = struct.unpack_from("@P" if ptr == 8 else "@I", raw, union_at + 8)[0]
-    return {"signo": signo, "code": code, "pid": pid, "uid": uid, "value": value, "ret": got}
+    return {"signo": signo, "code": code, "pid": pid, "uid": uid, "value": value}
 
 
 def drain(signals) -> list[dict]:
@@ -149,3 +153,25 @@ def status_mask(field: str, pid: int | str = "self") -> int:
 
 def in_mask(mask: int, sig: int) -> bool:
     return bool(mask >> (sig - 1) & 1)
+
+
+# struct sigaction as glibc and musl lay it out on x86_64 and the asm-generic 64-bit
+# architectures: handler, 1024-bit mask, int flags, restorer.
+SA_SIGINFO = 4
+SIGINFO_HANDLER = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
+_sigsuspend = lc._fn("sigsuspend", c_int, c_void_p)
+SA_LAYOUT_KNOWN = os.uname().machine in ("x86_64", "aarch64", "riscv64", "loongarch64")
+
+
+def sigaction_siginfo(sig: int, handler) -> None:
+    """sigaction(sig, {sa_sigaction=handler, SA_SIGINFO}); handler must stay referenced."""
+    act = ctypes.create_string_buffer(512)
+    struct.pack_into("@P", act, 0, ctypes.cast(handler, c_void_p).value)
+    struct.pack_into("@i", act, 8 + SIGSET_BYTES, SA_SIGINFO)
+    lc.check(_sigaction(sig, act, None), f"sigaction({sig}, SA_SIGINFO)")
+
+
+def sigsuspend(*blocked: int) -> int:
+    """sigsuspend(2) with `blocked` as the temporary mask; returns the errno (EINTR after a handler)."""
+    _sigsuspend(sigset(*blocked))
+    return ctypes.get_errno()

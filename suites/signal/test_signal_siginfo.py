@@ -1,4 +1,6 @@
 """signal.siginfo: the siginfo of a signal carries si_pid, si_uid and si_code SI_USER (kill) or SI_QUEUE (sigqueue)."""
+import ctypes
+import errno
 import os
 import signal
 
@@ -50,3 +52,40 @@ def test_sender_identity_and_code(spawn, channel, observe, name, send, sig, code
     assert seen == (sig, code, sender_pid, sender_uid), (
         f"expected (si_signo, si_code, si_pid, si_uid) = {(int(sig), code, sender_pid, sender_uid)}, "
         f"kernel gave {seen}")
+
+
+def _handle_with_siginfo(sig, to_parent, to_child):
+    seen = []
+
+    def handler(signo, info, context):
+        # Runs on the signal itself: the main thread sleeps in sigsuspend with the GIL released.
+        seen.append(sh.parse_siginfo(ctypes.string_at(info, 128)))
+
+    callback = sh.SIGINFO_HANDLER(handler)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [sig])
+    sh.sigaction_siginfo(sig, callback)
+    to_parent.send("installed")
+    to_child.recv(what="the test (signal sent)")
+    err = sh.sigsuspend()  # empty mask: the pending signal is delivered to the handler now
+    return {"sigsuspend_errno": errno.errorcode.get(err, err), "seen": seen}
+
+
+@pytest.mark.claim("signal.siginfo")
+@pytest.mark.parametrize("name,send,sig,code", CASES, ids=[c[0] for c in CASES])
+def test_sa_siginfo_handler(spawn, channel, observe, name, send, sig, code):
+    """An SA_SIGINFO handler receives si_signo, si_code, si_pid and si_uid of the sender."""
+    if not sh.SA_LAYOUT_KNOWN:
+        pytest.skip(f"struct sigaction layout not tabled for {os.uname().machine}; the sigtimedwait test covers the claim")
+    to_parent, to_child = channel(), channel()
+    receiver = spawn(_handle_with_siginfo, sig, to_parent, to_child, name="receiver with an SA_SIGINFO handler")
+    to_parent.recv(what="the receiver")
+    sender_pid, sender_uid = spawn.run(_send_and_report, receiver.pid, sig, send, to_child).unwrap()
+    got = receiver.value(timeout=5)
+    observe("handler_calls", len(got["seen"]))
+    assert got["sigsuspend_errno"] == "EINTR" and len(got["seen"]) == 1, (
+        f"expected the handler to run once and sigsuspend to return EINTR, got {got}")
+    info = got["seen"][0]
+    seen = (info["signo"], info["code"], info["pid"], info["uid"])
+    assert seen == (sig, code, sender_pid, sender_uid), (
+        f"expected the handler's (si_signo, si_code, si_pid, si_uid) = {(int(sig), code, sender_pid, sender_uid)}, "
+        f"it got {seen}")
