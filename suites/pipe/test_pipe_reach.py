@@ -77,7 +77,7 @@ def test_proc_fd_opens_it(spawn, channel, privilege, observe, who):
         ino = os.fstat(r).st_ino
     finally:
         close_all(r, w)
-    observe("uid", got["uid"])
+    observe("opener_uid", got["uid"])
     observe("proc_fd_open", got["errno"] or "opened")
     if who == "same-uid":
         assert got["errno"] is None, (f"expected a same-uid process to open /proc/PID/fd/N, "
@@ -127,7 +127,7 @@ def test_scm_rights_passes_it(spawn, privilege, ipc, observe, who):
             ino = os.fstat(r).st_ino
         finally:
             close_all(r, w)
-    observe("uid", got["uid"])
+    observe("receiver_uid", got["uid"])
     observe("received_inode", got["inode"])
     assert (got["data"], got["inode"]) == (MESSAGE, ino), (
         f"expected the received fd to be pipe inode {ino} carrying {MESSAGE!r}, "
