@@ -10,6 +10,7 @@ imports without packages, so a generic "_helpers" would collide with another sui
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import struct
 
@@ -116,7 +117,7 @@ def sigtimedwait(signals, timeout_s: float = 0.0) -> dict | None:
     got = _sigtimedwait(sigset(*signals), info, ctypes.byref(ts))
     if got == -1:
         err = ctypes.get_errno()
-        if err == 11:  # EAGAIN: nothing pending within the timeout
+        if err == errno.EAGAIN:  # nothing pending within the timeout
             return None
         raise OSError(err, f"sigtimedwait: {os.strerror(err)}")
     return dict(parse_siginfo(info.raw), ret=got)

@@ -13,7 +13,7 @@ from fixtures.procs import poll_until
 @pytest.mark.claim("sysv.ipc_set")
 @pytest.mark.parametrize("kind", sv.KINDS)
 def test_owner_changes_uid_gid_mode(ipc, privilege, observe, kind):
-    """The owner gives the object to another uid/gid with a new mode; cuid/cgid stay the creator's."""
+    """The owner gives the object to another uid/gid with a new mode (cuid/cgid stay ours); as creator we may still change it."""
     ident = sv.make(ipc, kind, mode=0o600)
     uid, gid = privilege.second_user
     ds = sv.stat(kind, ident)
@@ -24,6 +24,13 @@ def test_owner_changes_uid_gid_mode(ipc, privilege, observe, kind):
     want = {"uid": uid, "gid": gid, "mode": 0o640, "cuid": os.geteuid(), "cgid": os.getegid()}
     observe("after", dict(got, mode=oct(got["mode"])))
     assert got == want, f"expected IPC_SET to leave ipc_perm {want}, IPC_STAT says {got}"
+    # No longer the owner, still the creator: that is enough for IPC_SET (and, unprivileged,
+    # it is the only right we have left).
+    ds = sv.stat(kind, ident)
+    ds.perm.mode = 0o600
+    succeeds(sv.ipc_set, kind, ident, ds, what=f"IPC_SET by the creator of a {kind} object owned by uid {uid}")
+    mode = sv.stat(kind, ident).perm.mode & 0o777
+    assert mode == 0o600, f"expected the creator's IPC_SET to set mode 0600, IPC_STAT says {oct(mode)}"
 
 
 @pytest.mark.claim("sysv.ipc_set")
