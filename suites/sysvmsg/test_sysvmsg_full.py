@@ -50,3 +50,17 @@ def test_blocks_until_room(ipc, kernel, spawn, observe):
     assert rest and rest[-1] == (2, b"late"), (
         f"expected the unblocked sender's (2, b'late') at the tail of the queue, "
         f"tail is {rest[-1][0] if rest else None}, {rest[-1][1][:8] if rest else None}")
+
+
+@pytest.mark.claim("sysvmsg.snd.full")
+def test_message_count_limit(ipc, observe):
+    """Linux also counts messages against msg_qbytes: with msg_qbytes 4, a fifth empty message gets EAGAIN."""
+    msqid = ipc.msgq()
+    mq.set_qbytes(msqid, 4)  # lowering needs no privilege
+    for _ in range(4):
+        mq.msgsnd(msqid, 1, b"", libc.IPC_NOWAIT)
+    err = fails_with(errno.EAGAIN, mq.msgsnd, msqid, 1, b"", libc.IPC_NOWAIT,
+                     what="msgsnd(IPC_NOWAIT) of a fifth empty message with msg_qbytes 4")
+    ds = mq.stat(msqid)
+    observe("errno_count_limit", libc.errno_name(err.errno))
+    observe("count_limit", {"qnum": ds.qnum, "cbytes": ds.cbytes})
