@@ -163,5 +163,5 @@ def test_byte_stream_without_o_direct(observe):
         got = _reads(r, 4096)
     finally:
         close_all(r, w)
-    observe("read_lengths", got)
+    observe("read_lengths_without_o_direct", got)
     assert got == [60], f"expected a byte-stream pipe to return all 60 bytes in one read, got {got}"

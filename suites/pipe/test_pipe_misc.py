@@ -31,8 +31,8 @@ def test_each_reads_what_the_other_wrote(spawn, observe):
         parent_got = read_exactly(r, len(b"from-child"), what="child")
     finally:
         close_all(r, w)
-    observe("child_read", child_got.decode())
-    observe("parent_read", parent_got.decode())
+    observe("shared_child_read", child_got.decode())
+    observe("shared_parent_read", parent_got.decode())
     assert (child_got, parent_got) == (b"from-parent", b"from-child"), (
         f"expected the child to read 'from-parent' and the parent 'from-child', "
         f"they read {child_got!r} and {parent_got!r}")
@@ -48,7 +48,7 @@ def test_one_pipe_is_one_stream(spawn, observe):
         got = libc.read(r, 64)  # everything is in the pipe already: one read takes it all
     finally:
         close_all(r, w)
-    observe("parent_read", got.decode())
+    observe("one_stream_parent_read", got.decode())
     assert got == b"parent;child;", (
         f"expected one byte stream holding 'parent;child;' for the parent to read, its own "
         f"message included, the parent read {got!r}")
@@ -75,8 +75,8 @@ def test_two_pipes_two_directions(spawn, observe):
         child_got = child.value(5)
     finally:
         close_all(to_child_r, to_child_w, to_parent_r, to_parent_w)
-    observe("parent_read", parent_got.decode())
-    observe("child_read", child_got.decode())
+    observe("two_pipes_parent_read", parent_got.decode())
+    observe("two_pipes_child_read", child_got.decode())
     assert (parent_got, child_got) == (b"child->parent", b"parent->child"), (
         f"expected each side to read the other's message, parent read {parent_got!r}, "
         f"child read {child_got!r}")

@@ -33,8 +33,9 @@ def _set_sizes(max_size: int) -> dict:
         above = fails_with(errno.EPERM, fcntl, w, libc.F_SETPIPE_SZ, max_size + 1,
                            what=f"F_SETPIPE_SZ({max_size + 1}) above pipe-max-size, unprivileged")
         after = fcntl(r, libc.F_GETPIPE_SZ)
-        return {"set_to_max": got, "get_after_max": now, "above_errno": libc.errno_name(above.errno),
-                "get_after_refusal": after, "uid": os.getuid()}
+        return {"set_to_max": got, "get_after_max": now,
+                "unprivileged_above_max": libc.errno_name(above.errno),
+                "get_after_refusal": after, "unprivileged_uid": os.getuid()}
     finally:
         close_all(r, w)
 
@@ -66,19 +67,19 @@ def test_above_max_follows_cap_sys_resource(kernel, privilege, observe):
     wanted = 2 * max_size  # the next power-of-two page count above the limit
     privileged = privilege.has("CAP_SYS_RESOURCE")
     observe("CAP_SYS_RESOURCE", privileged)
-    observe("uid", os.getuid())
+    observe("this_uid", os.getuid())
     r, w = os.pipe()
     try:
         if privileged:
             got = succeeds(fcntl, w, libc.F_SETPIPE_SZ, wanted,
                            what=f"F_SETPIPE_SZ({wanted}) with CAP_SYS_RESOURCE")
-            observe("above_max", got)
+            observe("this_process_above_max", got)
             assert got == wanted, f"expected capacity {wanted} with CAP_SYS_RESOURCE, kernel set {got}"
         else:
             exc = fails_with(errno.EPERM, fcntl, w, libc.F_SETPIPE_SZ, wanted,
                              what=f"F_SETPIPE_SZ({wanted}) by uid {os.getuid()} without "
                                   "CAP_SYS_RESOURCE")
-            observe("above_max", libc.errno_name(exc.errno))
+            observe("this_process_above_max", libc.errno_name(exc.errno))
     finally:
         close_all(r, w)
 
