@@ -122,3 +122,17 @@ def sa_flags(signum: int) -> int:
     old = _Sigaction()
     lc.check(_sigaction(signum, None, ctypes.byref(old)), "sigaction")
     return old.flags
+
+
+# Calls that must block, for children: a receive on an empty queue, a send to a full one.
+def receive_from_empty(msqid: int) -> None:
+    msgrcv(msqid, 64, 0)
+
+
+def send_to_full(msqid: int) -> None:
+    set_qbytes(msqid, 4)  # a 4-byte queue (lowering needs no privilege): the 5-byte send waits
+    msgsnd(msqid, 1, b"full", lc.IPC_NOWAIT)
+    msgsnd(msqid, 1, b"waits")
+
+
+BLOCKING = {"msgrcv": receive_from_empty, "msgsnd": send_to_full}
