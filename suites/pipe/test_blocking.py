@@ -5,7 +5,7 @@ pipe.read.short: a read asking for more than the pipe holds returns what it hold
 import pytest
 
 from fixtures import libc
-from _pipes import PIPE_KINDS, capacity, close_fds, fill, pipe_pair, queued, set_nonblocking
+from _pipes import PIPE_KINDS, close_fds, fill, pipe_pair, queued, set_nonblocking
 
 # How the last write end goes away.
 WRITER_GONE = ["write end closed", "writer process exited"]

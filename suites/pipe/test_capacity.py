@@ -1,8 +1,6 @@
 """pipe.capacity.default: a new pipe holds 65536 bytes (16 pages); F_GETPIPE_SZ returns 65536.
 pipe.capacity.fill: with a reader that does not read, a 65536-byte write completes and a
 65537-byte write puts 65536 bytes in the pipe, then sleeps in write()."""
-import errno
-import os
 import resource
 
 import pytest
@@ -88,6 +86,9 @@ def test_soft_limit_shrinks_new_pipes(kernel, privilege, observe):
     soft = int(kernel.sysctl("fs/pipe-user-pages-soft") or 0)
     if not kernel.at_least(4, 5) or not soft:
         pytest.skip("needs fs.pipe-user-pages-soft (Linux >= 4.5, set above 0) to limit a user's pipes")
+    if not (privilege.has("CAP_SETUID") and privilege.has("CAP_SETGID")):
+        pytest.skip("needs CAP_SETUID and CAP_SETGID (run as root) to fill pipe-user-pages-soft as a uid of "
+                    "the test's own: doing it as this user would shrink the pipes of its other tests")
     full = DEFAULT_PAGES * kernel.page_size
     expected_count = soft // DEFAULT_PAGES + 1
     # A uid of this run's own, so that no other process's pipes count against the limit
