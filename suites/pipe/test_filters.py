@@ -76,7 +76,9 @@ def _exec_filter(argv, stdin_fd, stdout_fd, *close):
 @pytest.mark.claim("pipe.dup2_filter")
 @pytest.mark.parametrize("entries", [0, 3, 20])
 def test_ls_pipe_wc(spawn, ipc, observe, entries):
-    """ls writing into a pipe (dup2 onto stdout) and wc -l reading it (dup2 onto stdin) count the entries."""
+    """ls writing into a pipe (dup2 onto stdout) and wc -l reading it (dup2 onto stdin) count the entries.
+
+    ls prints one name per line because its stdout is not a terminal."""
     directory = os.path.join(ipc.dir, "listed")
     os.mkdir(directory)
     for i in range(entries):
@@ -84,7 +86,7 @@ def test_ls_pipe_wc(spawn, ipc, observe, entries):
     pipe_r, pipe_w = os.pipe()
     out_r, out_w = os.pipe()
     try:
-        ls = spawn(_exec_filter, ["ls", "-1", directory], None, pipe_w,
+        ls = spawn(_exec_filter, ["ls", directory], None, pipe_w,
                    pipe_r, pipe_w, out_r, out_w, name="ls")
         wc = spawn(_exec_filter, ["wc", "-l"], pipe_r, out_w, pipe_r, pipe_w, out_r, out_w,
                    name="wc -l")
