@@ -13,8 +13,9 @@ DEFAULT_PAGES = 16  # PIPE_DEF_BUFFERS
 
 
 def reduced_pages(kernel):
-    """Pages of a pipe made by a user over pipe-user-pages-soft (PIPE_MIN_DEF_BUFFERS)."""
-    return 2 if kernel.at_least(5, 14) else 1
+    """Page counts a pipe made by a user over pipe-user-pages-soft may get (PIPE_MIN_DEF_BUFFERS): 2 since
+    5.14, 1 before, though stable series may carry the 2-page change back (it was sent to stable)."""
+    return {2} if kernel.at_least(5, 14) else {1, 2}
 
 
 def expected_capacities(kernel, exempt):
@@ -28,7 +29,7 @@ def expected_capacities(kernel, exempt):
         full = max(max_size, kernel.page_size)  # alloc_pipe_info caps the default at pipe-max-size
     soft = int(kernel.sysctl("fs/pipe-user-pages-soft") or 0)
     if kernel.at_least(4, 5) and soft and not exempt:
-        return {full, reduced_pages(kernel) * kernel.page_size}
+        return {full} | {pages * kernel.page_size for pages in reduced_pages(kernel)}
     return {full}
 
 
@@ -104,9 +105,10 @@ def test_soft_limit_shrinks_new_pipes(kernel, privilege, observe):
     observe("first reduced pipe", count)
     observe("reduced F_GETPIPE_SZ", size)
     assert size is not None, f"expected pipe {expected_count} to be smaller than {full}, {count} pipes all had {full}"
-    assert (count, size) == (expected_count, reduced_pages(kernel) * kernel.page_size), (
+    reduced = sorted(pages * kernel.page_size for pages in reduced_pages(kernel))
+    assert count == expected_count and size in reduced, (
         f"expected pipe {expected_count} of a uid over pipe-user-pages-soft={soft} to get "
-        f"{reduced_pages(kernel) * kernel.page_size} bytes, pipe {count} got {size}")
+        f"{' or '.join(map(str, reduced))} bytes, pipe {count} got {size}")
 
 
 def _write_once(read_end, write_end, nbytes):
