@@ -3,12 +3,15 @@ pipe.sigpipe.epipe: with SIGPIPE ignored, or caught by a handler that returns, t
 pipe.sigpipe.partial: a writer blocked in a 65537-byte write whose reader closes gets 65536 and SIGPIPE
 from that same write (the note's strace: `write(4, ..., 65537) = 65536`, `+++ killed by SIGPIPE +++`)."""
 import errno
+import os
 import signal
 
 import pytest
 
 from fixtures import libc
 from _pipes import PIPE_KINDS, capacity, close_fds, pipe_pair, queued
+
+SI_USER = 0  # <asm-generic/siginfo.h>: sent by kill() or, as here, by the kernel on the process's behalf
 
 # How the last read end goes away before the write.
 READER_GONE = ["read end closed", "reader process exited"]
@@ -144,3 +147,32 @@ def test_reader_closes_under_blocked_writer(disposition, spawn, channel, observe
         assert seen["handler calls"] == 1 and result.value == "survived", (
             f"expected the SIGPIPE handler to run once for that write, it ran {seen['handler calls']} "
             f"times; the writer {result}")
+
+
+def _blocked_big_write_siginfo(read_end, write_end, nbytes):
+    close_fds(read_end)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGPIPE])
+    written = libc.write(write_end, b"p" * nbytes)
+    info = signal.sigtimedwait([signal.SIGPIPE], 0)  # the pending SIGPIPE, taken without waiting
+    if info is None:
+        return written, None, None, os.getpid()
+    return written, info.si_code, info.si_pid, os.getpid()
+
+
+@pytest.mark.claim("pipe.sigpipe.partial")
+def test_sigpipe_siginfo_names_the_writer(spawn, observe):
+    """The SIGPIPE raised by the interrupted write is sent by the kernel as SI_USER with the writer's own
+    pid, as the note's strace line shows (`si_code=SI_USER, si_pid=<writer>`)."""
+    with pipe_pair() as p:
+        cap = capacity(p.w)
+        writer = spawn(_blocked_big_write_siginfo, p.r, p.w, cap + 1, name=f"writer of {cap + 1} bytes")
+        p.close_write()
+        writer.wait_blocked("write", what=f"writer of {cap + 1} bytes")
+        p.close_read()
+    written, si_code, si_pid, pid = writer.value(timeout=2)
+    observe("write returned", written)
+    observe("si_code", {SI_USER: "SI_USER"}.get(si_code, si_code))
+    observe("si_pid is the writer", si_pid == pid)
+    assert (written, si_code, si_pid) == (cap, SI_USER, pid), (
+        f"expected write() = {cap} and a SIGPIPE with si_code SI_USER from the writer itself (pid {pid}); "
+        f"got write() = {written}, si_code {si_code}, si_pid {si_pid}")
