@@ -49,8 +49,8 @@ def _run_writers(spawn, p, size, count):
     """Start WRITERS writers of `count` records of `size` bytes; drain the pipe; return (stream, stats)."""
     gate_r, gate_w = os.pipe()
     try:
-        writers = [spawn(_write_records, p.r, gate_r, gate_w, p.w, ord("A") + i, size, count, name=f"writer {i}")
-                   for i in range(WRITERS)]
+        writers = [spawn(_write_records, p.r, gate_r, gate_w, p.w, ord("A") + i, size, count,
+                         name=f"writer {i}") for i in range(WRITERS)]
     finally:
         os.close(gate_r)
         p.close_write()  # the writers hold the only write ends: EOF once they are done

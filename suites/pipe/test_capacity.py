@@ -104,7 +104,8 @@ def test_soft_limit_shrinks_new_pipes(kernel, privilege, observe):
     observe("pipe-user-pages-soft", soft)
     observe("first reduced pipe", count)
     observe("reduced F_GETPIPE_SZ", size)
-    assert size is not None, f"expected pipe {expected_count} to be smaller than {full}, {count} pipes all had {full}"
+    assert size is not None, (
+        f"expected pipe {expected_count} to be smaller than {full}, {count} pipes all had {full}")
     reduced = sorted(pages * kernel.page_size for pages in reduced_pages(kernel))
     assert count == expected_count and size in reduced, (
         f"expected pipe {expected_count} of a uid over pipe-user-pages-soft={soft} to get "
