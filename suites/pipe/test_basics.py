@@ -103,12 +103,14 @@ def test_bash_ulimit_p_is_pipe_buf(spawn, observe):
         pytest.skip("needs bash: `ulimit -p` as the pipe size is bash's (dash/ash read -p as the process "
                     "limit); install bash to check it")
     code, out, err = spawn.run(_shell_ulimit_p, bash, name="bash -c 'ulimit -p'").unwrap()
-    observe("bash ulimit -p", out)
+    assert code == 0 and out.isdigit(), f"bash -c 'ulimit -p' failed: exit {code}, {out!r} {err!r}"
+    observe("bash ulimit -p", int(out))
     sh = os.path.realpath("/bin/sh")
     if os.path.exists(sh) and os.path.basename(sh) != "bash":
-        # What the note's `ulimit -p` means depends on the shell: record /bin/sh's answer beside bash's.
-        observe(f"/bin/sh ({os.path.basename(sh)}) ulimit -p", spawn.run(_shell_ulimit_p, "/bin/sh").unwrap()[1])
-    assert code == 0 and out.isdigit(), f"bash -c 'ulimit -p' failed: exit {code}, {out!r} {err!r}"
+        # What the note's `ulimit -p` means depends on the shell: record /bin/sh's answer beside bash's
+        # (dash's -p is RLIMIT_NPROC).
+        observe("/bin/sh", os.path.basename(sh))
+        observe("/bin/sh ulimit -p", spawn.run(_shell_ulimit_p, "/bin/sh", name="sh -c 'ulimit -p'").unwrap()[1])
     with pipe_pair() as p:
         cap = capacity(p.w)
     observe("blocks x 512", int(out) * 512)
