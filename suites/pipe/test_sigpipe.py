@@ -110,13 +110,14 @@ def _blocked_big_write(read_end, write_end, nbytes, disposition, report):
 
 
 @pytest.mark.claim("pipe.sigpipe.partial")
+@pytest.mark.parametrize("kind", PIPE_KINDS)
 @pytest.mark.parametrize("disposition", ["default", "blocked", "caught"])
-def test_reader_closes_under_blocked_writer(disposition, spawn, channel, observe):
+def test_reader_closes_under_blocked_writer(disposition, kind, spawn, channel, observe):
     """The write blocked after capacity bytes returns the partial count when the reader closes, and
     SIGPIPE is raised by that write: a default writer dies before write() returns to it, a blocked
     one finds SIGPIPE already pending and dies on unblocking, a caught one sees the handler run once."""
     report = channel()
-    with pipe_pair() as p:
+    with pipe_pair(kind) as p:
         cap = capacity(p.w)
         writer = spawn(_blocked_big_write, p.r, p.w, cap + 1, disposition, report,
                        name=f"writer of {cap + 1} bytes (SIGPIPE {disposition})")
