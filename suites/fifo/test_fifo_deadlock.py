@@ -29,9 +29,9 @@ def _nothing_sent(ch) -> bool:
 def test_read_first_on_both_sides_deadlocks(ipc, spawn, channel, observe):
     """A opens FIFO1 to read, B opens FIFO2 to read: both sleep in their first open(), until a third party writes."""
     fifo1, fifo2 = ipc.fifo(stem="fifo1"), ipc.fifo(stem="fifo2")
-    a_progress, b_progress, finish = channel(), channel(), channel()
-    a = spawn(_read_end_first, fifo1, fifo2, a_progress, finish, name="A (reads FIFO1 first)")
-    b = spawn(_read_end_first, fifo2, fifo1, b_progress, finish, name="B (reads FIFO2 first)")
+    a_progress, b_progress, a_finish, b_finish = channel(), channel(), channel(), channel()
+    a = spawn(_read_end_first, fifo1, fifo2, a_progress, a_finish, name="A (reads FIFO1 first)")
+    b = spawn(_read_end_first, fifo2, fifo1, b_progress, b_finish, name="B (reads FIFO2 first)")
     a.wait_blocked("open", what="A in open(FIFO1, O_RDONLY)")
     b.wait_blocked("open", what="B in open(FIFO2, O_RDONLY)")
     # A step-1 report would be in its channel before the child entered step 2's open().
@@ -46,8 +46,8 @@ def test_read_first_on_both_sides_deadlocks(ipc, spawn, channel, observe):
                  ((a_progress, "A"), (a_progress, "A"), (b_progress, "B"), (b_progress, "B"))]
     finally:
         os.close(w1)
-    finish.send("done")
-    finish.send("done")
+    a_finish.send("done")
+    b_finish.send("done")
     results = (a.value(timeout=2), b.value(timeout=2))
     observe("released_by_third_writer", results == ("both ends open",) * 2)
     assert steps == ["step 1 done", "step 2 done"] * 2, f"expected both to finish both opens, they reported {steps}"
