@@ -6,6 +6,7 @@ them alive (an epoll watch, /proc/PID/mem, the socket's or FIFO's name, a lock p
 seen holding their content while the child lives, and gone once it has exited.
 """
 import array
+import ctypes
 import errno
 import fcntl
 import mmap
@@ -13,6 +14,7 @@ import os
 import select
 import socket
 import stat
+import termios
 
 import pytest
 
@@ -28,7 +30,7 @@ HOLD_BOUND = 5.0
 
 def _fionread(fd):
     buf = array.array("i", [0])
-    fcntl.ioctl(fd, 0x541B, buf, True)  # FIONREAD
+    fcntl.ioctl(fd, termios.FIONREAD, buf, True)
     return buf[0]
 
 
@@ -108,7 +110,6 @@ def _mapping_setup(ipc):
 
 
 def _mapping_make(ctx):
-    import ctypes
     area = mmap.mmap(-1, 4096, mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
     area[:len(CONTENT)] = CONTENT
     ctx["area"] = area  # kept referenced until exit
@@ -323,6 +324,8 @@ def test_kernel_persistence(facility, ipc, spawn, kernel, observe):
     sysv = kind.startswith("sysv")
     if sysv and not os.path.exists("/proc/sysvipc"):
         pytest.skip("needs System V IPC (CONFIG_SYSVIPC); this kernel has no /proc/sysvipc")
+    if kind == "mq" and kernel.kconfig_known and not kernel.config("CONFIG_POSIX_MQUEUE"):
+        pytest.skip("needs POSIX message queues (CONFIG_POSIX_MQUEUE); this kernel is built without them")
     handle = ipc.key() if sysv else ipc.adopt_posix(kind, ipc.name())
     creator = spawn(make, handle, name=f"{facility} creator")
     try:
