@@ -162,7 +162,7 @@ def _fcntl_look(ctx, info):
         os.close(fd)
     if l_type == fcntl.F_UNLCK:
         return False, "F_GETLK: F_UNLCK"
-    return True, f"F_GETLK: F_WRLCK held by pid {l_pid}"
+    return l_pid == info["pid"], f"F_GETLK: F_WRLCK held by pid {l_pid} (maker {info['pid']})"
 
 
 PROCESS = {
