@@ -115,8 +115,8 @@ def test_writer_sleeps_when_full(how, ipc, spawn, observe, kernel):
             f"expected {expected} bytes in the FIFO and the writer asleep in write(), not killed; "
             f"the FIFO holds {held} (F_GETPIPE_SZ {capacity}) and the writer is "
             f"{'alive' if alive else 'gone: ' + str(writer.result(1))}"
-            + (" (since 4.5 a 4096 F_GETPIPE_SZ means this user is over fs.pipe-user-pages-soft)"
-               if capacity == 4096 and kernel.at_least(4, 5) else ""))
+            + (" (since 4.5 a FIFO of 1 page, 2 pages since 5.14, means this user is over "
+               "fs.pipe-user-pages-soft)" if capacity < expected and kernel.at_least(4, 5) else ""))
         # Reading makes room: the same write(2) completes with every byte, no signal.
         _drain(rfd, expected + 1)
         written = writer.value(timeout=2)
