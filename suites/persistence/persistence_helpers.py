@@ -1,6 +1,6 @@
-"""Kernel access the persistence tests need and fixtures.libc does not give: semop/semctl,
-shmat, POSIX mq/sem/shm through libc (not the posix_ipc binding), struct flock for F_GETLK,
-an epoll instance's watch list from /proc, and /proc/sysvipc rows.
+"""Kernel access the persistence tests need and fixtures does not give: POSIX mq/sem/shm
+through libc (not the posix_ipc binding), struct flock for F_GETLK, an epoll instance's
+watch list from /proc, and /proc/sysvipc rows. (System V semop/semctl/shmat: fixtures.sysv.)
 
 Kept in the persistence suite (not fixtures/); the module name is unique on purpose
 (rootdir-relative imports: a generic "_helpers" would collide with another suite's).
@@ -17,9 +17,6 @@ from fixtures import libc as lc
 
 c_int, c_uint, c_void_p, c_char_p, c_long = (ctypes.c_int, ctypes.c_uint, ctypes.c_void_p,
                                              ctypes.c_char_p, ctypes.c_long)
-
-GETPID, GETVAL = 11, 12
-SHM_RDONLY = 0o10000
 
 
 def _fn(lib, name, restype, *argtypes):
@@ -38,43 +35,6 @@ def _rt():
 
 
 _RT = _rt()
-
-
-class Sembuf(ctypes.Structure):
-    _fields_ = [("sem_num", ctypes.c_ushort), ("sem_op", ctypes.c_short), ("sem_flg", ctypes.c_short)]
-
-
-_semop = _fn(lc.libc, "semop", c_int, c_int, ctypes.POINTER(Sembuf), ctypes.c_size_t)
-_semctl = _fn(lc.libc, "semctl", c_int, c_int, c_int, c_int, c_int)
-_shmat = _fn(lc.libc, "shmat", c_void_p, c_int, c_void_p, c_int)
-_shmdt = _fn(lc.libc, "shmdt", c_int, c_void_p)
-
-
-def semop_add(semid: int, value: int) -> None:
-    op = Sembuf(0, value, 0)
-    lc.check(_semop(semid, ctypes.byref(op), 1), "semop")
-
-
-def semctl_get(semid: int, cmd: int) -> int:
-    return lc.check(_semctl(semid, 0, cmd, 0), "semctl")
-
-
-def shm_write(shmid: int, data: bytes) -> None:
-    addr = _shmat(shmid, None, 0)
-    if addr is None or addr == ctypes.c_void_p(-1).value:
-        lc.check(-1, "shmat")
-    ctypes.memmove(addr, data, len(data))
-    lc.check(_shmdt(addr), "shmdt")
-
-
-def shm_read(shmid: int, n: int) -> bytes:
-    addr = _shmat(shmid, None, SHM_RDONLY)
-    if addr is None or addr == ctypes.c_void_p(-1).value:
-        lc.check(-1, "shmat")
-    try:
-        return ctypes.string_at(addr, n)
-    finally:
-        lc.check(_shmdt(addr), "shmdt")
 
 
 def sysvipc_row(kind: str, ident: int) -> dict | None:

@@ -19,7 +19,7 @@ import termios
 import pytest
 
 import persistence_helpers as ph
-from fixtures import libc
+from fixtures import libc, sysv
 
 CONTENT = b"made by a process that has exited"
 HOLD_BOUND = 5.0
@@ -228,25 +228,25 @@ def _msg_read(ident, maker_pid, observe):
 
 def _sem_make(key):
     ident = libc.semget(key, 1, libc.IPC_CREAT | libc.IPC_EXCL | 0o600)
-    ph.semop_add(ident, 3)
+    sysv.semop_add(ident, 3)
     return ident
 
 
 def _sem_read(ident, maker_pid, observe):
-    observe("last_semop_pid_is_maker", ph.semctl_get(ident, ph.GETPID) == maker_pid)
-    return ph.semctl_get(ident, ph.GETVAL)
+    observe("last_semop_pid_is_maker", sysv.semctl_get(ident, sysv.GETPID) == maker_pid)
+    return sysv.semctl_get(ident, sysv.GETVAL)
 
 
 def _shm_make(key):
     ident = libc.shmget(key, 4096, libc.IPC_CREAT | libc.IPC_EXCL | 0o600)
-    ph.shm_write(ident, CONTENT)
+    sysv.shm_write(ident, CONTENT)
     return ident
 
 
 def _shm_read(ident, maker_pid, observe):
     row = ph.sysvipc_row("shm", ident)
     observe("creator_pid_is_maker", row is not None and int(row["cpid"]) == maker_pid)
-    return ph.shm_read(ident, len(CONTENT))
+    return sysv.shm_read(ident, len(CONTENT))
 
 
 def _posix_mq_make(name):

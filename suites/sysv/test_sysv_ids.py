@@ -2,20 +2,21 @@
 import pytest
 
 import sysv_helpers as sv
+from fixtures import sysv
 
 IPCMNI = 32768  # index range without the ipcmni_extend boot option
 
 
 @pytest.mark.claim("sysv.id_not_reused")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_recreate_gets_new_id(ipc, observe, kind):
     """Create with a key, remove, create again with the same key: the second id differs from the first."""
     key = ipc.key()
     first = sv.make(ipc, kind, key=key)
-    seq_first = sv.stat(kind, first).perm.seq
-    sv.rmid(kind, first)
+    seq_first = sysv.stat(kind, first).perm.seq
+    sysv.rmid(kind, first)
     second = sv.make(ipc, kind, key=key)
     observe("ids", [first, second])
     observe("index_seq", [[first % IPCMNI, first // IPCMNI], [second % IPCMNI, second // IPCMNI]])
-    observe("perm_seq", [seq_first, sv.stat(kind, second).perm.seq])
+    observe("perm_seq", [seq_first, sysv.stat(kind, second).perm.seq])
     assert second != first, f"expected a new {kind} identifier after IPC_RMID, the kernel gave {first} again"

@@ -5,7 +5,7 @@ import os
 import pytest
 
 import sysv_helpers as sv
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with, succeeds
 
 
@@ -32,14 +32,14 @@ def test_ftok_missing_path(ipc, observe):
 
 
 @pytest.mark.claim("sysv.private")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_private_always_new(ipc, observe, kind):
     """Two IPC_PRIVATE gets make two objects with different ids, both with key 0."""
     first = sv.make(ipc, kind, key=libc.IPC_PRIVATE)
     second = sv.make(ipc, kind, key=libc.IPC_PRIVATE)
     observe("ids", [first, second])
     assert first != second, f"expected IPC_PRIVATE to create a new {kind} object, got id {first} twice"
-    keys = [sv.stat(kind, i).perm.key for i in (first, second)]
+    keys = [sysv.stat(kind, i).perm.key for i in (first, second)]
     assert keys == [0, 0], f"expected both objects to carry key IPC_PRIVATE (0), IPC_STAT says {keys}"
 
 
@@ -49,7 +49,7 @@ def _kind_get(kind, key, flags):
 
 
 @pytest.mark.claim("sysv.creat")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_creat_opens_existing(ipc, observe, kind):
     """IPC_CREAT without IPC_EXCL on an existing key returns that object's id."""
     key = ipc.key()
@@ -60,18 +60,18 @@ def test_creat_opens_existing(ipc, observe, kind):
 
 
 @pytest.mark.claim("sysv.creat")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_creat_creates_missing(ipc, observe, kind):
     """IPC_CREAT alone on an unused key creates the object with that key."""
     key = ipc.key()
     ident = succeeds(_kind_get, kind, key, libc.IPC_CREAT | 0o600, what=f"{kind}get(unused key, IPC_CREAT)")
     ipc.adopt_sysv(sv.JOURNAL_KIND[kind], ident, key)
-    got = sv.stat(kind, ident).perm.key & 0xffffffff
+    got = sysv.stat(kind, ident).perm.key & 0xffffffff
     assert got == key, f"expected the new {kind} object to carry key {key:#x}, IPC_STAT says {got:#x}"
 
 
 @pytest.mark.claim("sysv.creat")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_creat_excl_eexist(ipc, observe, kind):
     """IPC_CREAT|IPC_EXCL on a key in use fails with EEXIST."""
     key = ipc.key()
@@ -82,7 +82,7 @@ def test_creat_excl_eexist(ipc, observe, kind):
 
 
 @pytest.mark.claim("sysv.creat")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_missing_without_creat_enoent(ipc, observe, kind):
     """Without IPC_CREAT, a key no object has fails with ENOENT."""
     key = ipc.key()  # never created: the run's own range, unused

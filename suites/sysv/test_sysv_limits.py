@@ -4,6 +4,7 @@ import shutil
 import pytest
 
 import sysv_helpers as sv
+from fixtures import sysv
 
 PROC = ("msgmax", "msgmnb", "msgmni", "sem", "shmmax", "shmall", "shmmni")
 
@@ -26,7 +27,7 @@ def test_proc_matches_ipc_info(kernel, observe):
     proc = _proc(kernel)
     for name, value in proc.items():
         observe(name, value)
-    msg, sem, shm = sv.ipc_info("msg"), sv.ipc_info("sem"), sv.ipc_info("shm")
+    msg, sem, shm = sysv.ipc_info("msg"), sysv.ipc_info("sem"), sysv.ipc_info("shm")
     info = {"msgmax": msg.msgmax, "msgmnb": msg.msgmnb, "msgmni": msg.msgmni,
             "semmsl": sem.semmsl, "semmns": sem.semmns, "semopm": sem.semopm, "semmni": sem.semmni,
             "shmmax": shm.shmmax, "shmall": shm.shmall, "shmmni": shm.shmmni}

@@ -5,7 +5,7 @@ import select
 import pytest
 
 import sysv_helpers as sv
-from fixtures import libc
+from fixtures import libc, sysv
 
 
 def _open_fds():
@@ -27,7 +27,7 @@ def _create_and_look(kind, key):
 
 
 @pytest.mark.claim("sysv.no_fd")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_no_descriptor(ipc, spawn, observe, kind):
     """Creating an object leaves the descriptor table unchanged; poll on the id (not an fd) reports POLLNVAL."""
     key = ipc.key()

@@ -5,19 +5,19 @@ import os
 import pytest
 
 import sysv_helpers as sv
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with, succeeds
 from fixtures.privilege import become
 
 
 def _perm(kind, ident):
-    p = sv.stat(kind, ident).perm
+    p = sysv.stat(kind, ident).perm
     return {"uid": p.uid, "cuid": p.cuid, "gid": p.gid, "cgid": p.cgid, "mode": p.mode & 0o777,
             "mode_raw": p.mode}
 
 
 @pytest.mark.claim("sysv.perm.init")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o400], ids=["0640", "0604", "0400"])
 def test_new_object_perm(ipc, observe, kind, mode):
     """uid/cuid and gid/cgid are our effective ids; mode keeps the 9 permission bits of the flag, not IPC_CREAT/IPC_EXCL."""
@@ -40,7 +40,7 @@ def _create_with_other_euid(kind, key, uid, gid, report):
 
 
 @pytest.mark.claim("sysv.perm.init")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_effective_not_real_ids(ipc, spawn, channel, privilege, observe, kind):
     """A creator whose effective ids differ from its real ids gets the effective ones in uid/cuid/gid/cgid."""
     privilege.require_switch()
@@ -61,7 +61,7 @@ def test_effective_not_real_ids(ipc, spawn, channel, privilege, observe, kind):
 def _access_as_other(kind, key, ident):
     out = {}
     for name, call in (("get_read", lambda: sv.get(kind, key, 0o400, size=0, nsems=0)),
-                       ("ipc_stat", lambda: sv.stat(kind, ident))):
+                       ("ipc_stat", lambda: sysv.stat(kind, ident))):
         try:
             call()
             out[name] = "ok"
@@ -71,7 +71,7 @@ def _access_as_other(kind, key, ident):
 
 
 @pytest.mark.claim("sysv.perm.enforced")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 @pytest.mark.parametrize("mode,expect", [(0o600, "EACCES"), (0o604, "ok")], ids=["0600", "0604"])
 def test_other_user_access(ipc, privilege, observe, kind, mode, expect):
     """Another, unprivileged user asking to read our object gets EACCES at 0600 and succeeds at 0604."""

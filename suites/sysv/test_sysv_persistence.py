@@ -4,7 +4,7 @@ import errno
 import pytest
 
 import sysv_helpers as sv
-from fixtures import libc
+from fixtures import libc, sysv
 
 PAYLOAD = b"outlives its creator"
 
@@ -12,27 +12,27 @@ PAYLOAD = b"outlives its creator"
 def _create_and_fill(kind, key):
     ident = sv.get(kind, key, libc.IPC_CREAT | libc.IPC_EXCL | 0o600)
     if kind == "msg":
-        sv.msgsnd(ident, 7, PAYLOAD)
+        libc.msgsnd(ident, 7, PAYLOAD)
     elif kind == "sem":
-        sv.semset_value(ident, 42)
+        sysv.semset_value(ident, 42)
     else:
-        sv.shm_write(ident, PAYLOAD)
+        sysv.shm_write(ident, PAYLOAD)
     return ident  # and exit: nothing of ours holds the object any more
 
 
 def _contents(kind, ident):
     if kind == "msg":
-        return sv.msgrcv(ident, 64, 0, libc.IPC_NOWAIT)
+        return libc.msgrcv(ident, 64, 0, libc.IPC_NOWAIT)
     if kind == "sem":
-        return sv.semget_value(ident)
-    return sv.shm_read(ident, len(PAYLOAD))
+        return sysv.semget_value(ident)
+    return sysv.shm_read(ident, len(PAYLOAD))
 
 
 EXPECTED = {"msg": (7, PAYLOAD), "sem": 42, "shm": PAYLOAD}
 
 
 @pytest.mark.claim("sysv.kernel_persistence")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_outlives_creator(ipc, spawn, kernel, observe, kind):
     """After the creating process has exited and been reaped, the key still finds the object and its contents."""
     key = ipc.key()

@@ -6,6 +6,7 @@ import pytest
 
 import sysv_helpers as sv
 from fixtures.expect import fails_with
+from fixtures import sysv
 
 OPTION = {"msg": "-q", "sem": "-s", "shm": "-m"}
 
@@ -21,7 +22,7 @@ def _tool(spawn, argv):
 
 
 @pytest.mark.claim("sysv.tools")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_ipcs_lists_object(ipc, spawn, observe, kind):
     """ipcs -q/-s/-m shows a line with our object's key and id."""
     _need("ipcs")
@@ -48,7 +49,7 @@ def test_ipcs_limits(spawn, observe):
 
 
 @pytest.mark.claim("sysv.tools")
-@pytest.mark.parametrize("kind", sv.KINDS)
+@pytest.mark.parametrize("kind", sysv.KINDS)
 def test_ipcrm_removes(ipc, spawn, observe, kind):
     """ipcrm -q/-s/-m ID removes our object: IPC_STAT on the id then fails with EINVAL."""
     _need("ipcrm")
@@ -56,5 +57,5 @@ def test_ipcrm_removes(ipc, spawn, observe, kind):
     status, out, err = _tool(spawn, ["ipcrm", OPTION[kind], str(ident)])
     observe("status", status)
     assert status == 0, f"expected ipcrm {OPTION[kind]} {ident} to succeed, status {status}: {err.strip()}"
-    fails_with((errno.EINVAL, errno.EIDRM), sv.stat, kind, ident,
+    fails_with((errno.EINVAL, errno.EIDRM), sysv.stat, kind, ident,
                what=f"IPC_STAT on the {kind} id {ident} after ipcrm")

@@ -4,7 +4,7 @@ import errno
 import pytest
 
 import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with
 
 TEXT = b"0123456789abcdef"  # 16 bytes, received into 8
@@ -15,8 +15,8 @@ SIZE = 8
 def test_too_long_e2big_stays(ipc, observe):
     """msgrcv with size 8 of a 16-byte message fails with E2BIG; the message is still first, whole."""
     msqid = ipc.msgq()
-    mq.msgsnd(msqid, 1, TEXT)
-    err = fails_with(errno.E2BIG, mq.msgrcv, msqid, SIZE, 0, libc.IPC_NOWAIT,
+    libc.msgsnd(msqid, 1, TEXT)
+    err = fails_with(errno.E2BIG, libc.msgrcv, msqid, SIZE, 0, libc.IPC_NOWAIT,
                      what=f"msgrcv of a {len(TEXT)}-byte message into {SIZE} bytes")
     observe("errno", libc.errno_name(err.errno))
     left = mq.drain(msqid)
@@ -27,9 +27,9 @@ def test_too_long_e2big_stays(ipc, observe):
 def test_noerror_truncates(ipc, observe):
     """msgrcv with MSG_NOERROR returns the first 8 bytes and count 8; the other 8 are gone from the queue."""
     msqid = ipc.msgq()
-    mq.msgsnd(msqid, 1, TEXT)
-    mtype, got = mq.msgrcv(msqid, SIZE, 0, libc.MSG_NOERROR | libc.IPC_NOWAIT)
-    ds = mq.stat(msqid)
+    libc.msgsnd(msqid, 1, TEXT)
+    mtype, got = libc.msgrcv(msqid, SIZE, 0, libc.MSG_NOERROR | libc.IPC_NOWAIT)
+    ds = sysv.stat("msg", msqid)
     observe("received", got.decode())
     observe("left", {"qnum": ds.qnum, "cbytes": ds.cbytes})
     assert got == TEXT[:SIZE], f"expected MSG_NOERROR to return {TEXT[:SIZE]!r}, kernel returned {got!r}"

@@ -4,7 +4,7 @@ import errno
 import pytest
 
 import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 
 
 @pytest.mark.claim("sysvmsg.eidrm")
@@ -14,7 +14,7 @@ def test_rmid_wakes_with_eidrm(ipc, spawn, observe, syscall):
     msqid = ipc.msgq()
     child = spawn(mq.BLOCKING[syscall], msqid, name=f"{syscall} caller")
     child.wait_blocked(syscall, what=f"{syscall} on an {'empty' if syscall == 'msgrcv' else 'full'} queue")
-    mq.rmid(msqid)
+    sysv.rmid("msg", msqid)
     result = child.result(timeout=2)
     observe("errno", libc.errno_name(result.errno))
     assert result.errno == errno.EIDRM, (

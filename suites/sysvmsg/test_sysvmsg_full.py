@@ -4,16 +4,16 @@ import errno
 import pytest
 
 import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with
 
 
 def fill(msqid: int, msgmax: int) -> list[int]:
     """Fill the queue to exactly msg_qbytes bytes with IPC_NOWAIT sends (none may fail)."""
-    qbytes = mq.stat(msqid).qbytes
+    qbytes = sysv.stat("msg", msqid).qbytes
     sizes = [msgmax] * (qbytes // msgmax) + ([qbytes % msgmax] if qbytes % msgmax else [])
     for n in sizes:
-        mq.msgsnd(msqid, 1, b"f" * n, libc.IPC_NOWAIT)
+        libc.msgsnd(msqid, 1, b"f" * n, libc.IPC_NOWAIT)
     return sizes
 
 
@@ -22,15 +22,15 @@ def test_nowait_eagain(ipc, kernel, observe):
     """A queue holding msg_qbytes bytes refuses one more byte with EAGAIN under IPC_NOWAIT, and keeps what it had."""
     msqid = ipc.msgq()
     sizes = fill(msqid, int(kernel.sysctl("kernel/msgmax")))
-    ds = mq.stat(msqid)
+    ds = sysv.stat("msg", msqid)
     observe("qbytes", ds.qbytes)
     observe("cbytes_full", ds.cbytes)
     observe("messages_to_fill", len(sizes))
     assert ds.cbytes == ds.qbytes, f"expected the fill to reach msg_qbytes {ds.qbytes}, msg_cbytes is {ds.cbytes}"
-    err = fails_with(errno.EAGAIN, mq.msgsnd, msqid, 1, b"!", libc.IPC_NOWAIT,
+    err = fails_with(errno.EAGAIN, libc.msgsnd, msqid, 1, b"!", libc.IPC_NOWAIT,
                      what="msgsnd(IPC_NOWAIT) of 1 byte to a queue at msg_qbytes")
     observe("errno", libc.errno_name(err.errno))
-    after = mq.stat(msqid)
+    after = sysv.stat("msg", msqid)
     assert (after.cbytes, after.qnum) == (ds.cbytes, ds.qnum), (
         f"expected the refused msgsnd to leave {ds.cbytes} bytes in {ds.qnum} messages, "
         f"queue holds {after.cbytes} in {after.qnum}")
@@ -41,9 +41,9 @@ def test_blocks_until_room(ipc, kernel, spawn, observe):
     """A sender to a full queue sleeps in msgsnd; one msgrcv makes room and its message is queued last."""
     msqid = ipc.msgq()
     sizes = fill(msqid, int(kernel.sysctl("kernel/msgmax")))
-    sender = spawn(mq.msgsnd, msqid, 2, b"late", name="sender")
+    sender = spawn(libc.msgsnd, msqid, 2, b"late", name="sender")
     sender.wait_blocked("msgsnd", what="sender to a full queue")
-    mq.msgrcv(msqid, sizes[0], 0, libc.IPC_NOWAIT)
+    libc.msgrcv(msqid, sizes[0], 0, libc.IPC_NOWAIT)
     sender.value(timeout=2)
     rest = mq.drain(msqid)
     observe("queued_after_room", len(rest))
@@ -58,9 +58,9 @@ def test_message_count_limit(ipc, observe):
     msqid = ipc.msgq()
     mq.set_qbytes(msqid, 4)  # lowering needs no privilege
     for _ in range(4):
-        mq.msgsnd(msqid, 1, b"", libc.IPC_NOWAIT)
-    err = fails_with(errno.EAGAIN, mq.msgsnd, msqid, 1, b"", libc.IPC_NOWAIT,
+        libc.msgsnd(msqid, 1, b"", libc.IPC_NOWAIT)
+    err = fails_with(errno.EAGAIN, libc.msgsnd, msqid, 1, b"", libc.IPC_NOWAIT,
                      what="msgsnd(IPC_NOWAIT) of a fifth empty message with msg_qbytes 4")
-    ds = mq.stat(msqid)
+    ds = sysv.stat("msg", msqid)
     observe("errno_count_limit", libc.errno_name(err.errno))
     observe("count_limit", {"qnum": ds.qnum, "cbytes": ds.cbytes})

@@ -4,6 +4,7 @@ import time
 import pytest
 
 import sysvmsg_helpers as mq
+from fixtures import sysv
 
 
 @pytest.mark.claim("sysvmsg.init")
@@ -12,7 +13,7 @@ def test_new_queue_state(ipc, kernel, observe, key):
     """IPC_STAT of a queue just made by msgget shows the documented initial msqid_ds."""
     msgmnb = int(kernel.sysctl("kernel/msgmnb"))
     before = time.time()
-    ds = mq.stat(ipc.msgq(key=key))
+    ds = sysv.stat("msg", ipc.msgq(key=key))
     after = time.time()
     got = {"qnum": ds.qnum, "cbytes": ds.cbytes, "lspid": ds.lspid, "lrpid": ds.lrpid,
            "stime": ds.stime, "rtime": ds.rtime, "qbytes": ds.qbytes}

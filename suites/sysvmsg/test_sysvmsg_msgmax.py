@@ -3,8 +3,7 @@ import errno
 
 import pytest
 
-import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with, succeeds
 
 
@@ -15,12 +14,12 @@ def test_longer_than_msgmax(ipc, kernel, observe):
     msqid = ipc.msgq()
     observe("msgmax", msgmax)
     # msgmax is checked before queue room; a full queue would give EAGAIN, not EINVAL.
-    qbytes = mq.stat(msqid).qbytes
+    qbytes = sysv.stat("msg", msqid).qbytes
     observe("qbytes", qbytes)
-    err = fails_with(errno.EINVAL, mq.msgsnd, msqid, 1, b"m" * (msgmax + 1), libc.IPC_NOWAIT,
+    err = fails_with(errno.EINVAL, libc.msgsnd, msqid, 1, b"m" * (msgmax + 1), libc.IPC_NOWAIT,
                      what=f"msgsnd of msgmax + 1 = {msgmax + 1} bytes")
     observe("errno", libc.errno_name(err.errno))
     if qbytes >= msgmax:  # a msgmax-byte message fits only if msgmnb >= msgmax
-        succeeds(mq.msgsnd, msqid, 1, b"m" * msgmax, libc.IPC_NOWAIT, what=f"msgsnd of msgmax = {msgmax} bytes")
-        count = mq.msgrcv_count(msqid, msgmax, 0, libc.IPC_NOWAIT)
+        succeeds(libc.msgsnd, msqid, 1, b"m" * msgmax, libc.IPC_NOWAIT, what=f"msgsnd of msgmax = {msgmax} bytes")
+        count = libc.msgrcv_count(msqid, msgmax, 0, libc.IPC_NOWAIT)
         assert count == msgmax, f"expected the {msgmax}-byte message back whole, msgrcv returned {count}"

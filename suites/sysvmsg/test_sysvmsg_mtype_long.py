@@ -5,7 +5,6 @@ import sys
 
 import pytest
 
-import sysvmsg_helpers as mq
 from fixtures import libc
 from fixtures.expect import fails_with
 
@@ -32,10 +31,10 @@ def test_int_mtype_sender(ipc, observe):
     msg.mtype = 3
     ctypes.memmove(ctypes.addressof(msg) + IntTypeMsg.mtext.offset, TEXT, len(TEXT))
     ctypes.memmove(ctypes.addressof(msg) + ctypes.sizeof(IntTypeMsg), TAIL, len(TAIL))
-    mq.msgsnd_bytes(msqid, msg, len(TEXT), libc.IPC_NOWAIT)
-    fails_with(errno.ENOMSG, mq.msgrcv, msqid, 64, 3, libc.IPC_NOWAIT,
+    libc.msgsnd_raw(msqid, msg, len(TEXT), libc.IPC_NOWAIT)
+    fails_with(errno.ENOMSG, libc.msgrcv, msqid, 64, 3, libc.IPC_NOWAIT,
                what="msgrcv(type 3) of the message sent with int mtype 3")
-    mtype, text = mq.msgrcv(msqid, 64, 0, libc.IPC_NOWAIT)
+    mtype, text = libc.msgrcv(msqid, 64, 0, libc.IPC_NOWAIT)
     as_long = int.from_bytes(memory.raw[:8], sys.byteorder, signed=True)
     observe("mtype_received", hex(mtype))
     observe("mtext_received", text.decode())

@@ -4,7 +4,7 @@ import errno
 import pytest
 
 import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.kernel import has_capability
 from fixtures.procs import ChildTimeout
 
@@ -25,7 +25,7 @@ def set_qbytes(msqid, msgmnb, first, target):
         outcome = "ok"
     except OSError as exc:
         outcome = libc.errno_name(exc.errno)
-    return outcome, mq.stat(msqid).qbytes, has_capability("CAP_SYS_RESOURCE")
+    return outcome, sysv.stat("msg", msqid).qbytes, has_capability("CAP_SYS_RESOURCE")
 
 
 def own_queue(ch, key, msgmnb, first, target):

@@ -3,8 +3,7 @@ import errno
 
 import pytest
 
-import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with
 
 
@@ -14,15 +13,15 @@ def test_rmid_discards(ipc, observe):
     key = ipc.key()
     msqid = ipc.msgq(key=key)
     for n in range(3):
-        mq.msgsnd(msqid, 1 + n, b"kept?")
-    mq.rmid(msqid)
-    err = fails_with(errno.EINVAL, mq.msgrcv, msqid, 64, 0, libc.IPC_NOWAIT,
+        libc.msgsnd(msqid, 1 + n, b"kept?")
+    sysv.rmid("msg", msqid)
+    err = fails_with(errno.EINVAL, libc.msgrcv, msqid, 64, 0, libc.IPC_NOWAIT,
                      what="msgrcv on the removed queue's id")
     observe("errno_after_rmid", libc.errno_name(err.errno))
-    fails_with(errno.EINVAL, mq.stat, msqid, what="IPC_STAT on the removed queue's id")
+    fails_with(errno.EINVAL, sysv.stat, "msg", msqid, what="IPC_STAT on the removed queue's id")
     fails_with(errno.ENOENT, libc.msgget, key, 0, what="msgget of the removed queue's key")
     again = ipc.msgq(key=key)
-    ds = mq.stat(again)
+    ds = sysv.stat("msg", again)
     observe("ids", {"removed": msqid, "recreated": again})
     assert (ds.qnum, ds.cbytes) == (0, 0), (
         f"expected the queue made again with the same key to be empty, it holds {ds.qnum} messages")

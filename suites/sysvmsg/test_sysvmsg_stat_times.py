@@ -4,17 +4,16 @@ import time
 
 import pytest
 
-import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 
 
 def send(msqid):
-    mq.msgsnd(msqid, 1, b"x", libc.IPC_NOWAIT)
+    libc.msgsnd(msqid, 1, b"x", libc.IPC_NOWAIT)
     return os.getpid()
 
 
 def receive(msqid):
-    mq.msgrcv(msqid, 8, 0, libc.IPC_NOWAIT)
+    libc.msgrcv(msqid, 8, 0, libc.IPC_NOWAIT)
     return os.getpid()
 
 
@@ -29,9 +28,9 @@ def test_send_then_receive(ipc, spawn, observe):
     msqid = ipc.msgq()
     before = time.time()
     sender = spawn.run(send, msqid).unwrap()
-    sent = mq.stat(msqid)
+    sent = sysv.stat("msg", msqid)
     receiver = spawn.run(receive, msqid).unwrap()
-    received = mq.stat(msqid)
+    received = sysv.stat("msg", msqid)
     after = time.time()
     got = {"after_send": {"lspid": sent.lspid, "lrpid": sent.lrpid, "stime": sent.stime, "rtime": sent.rtime},
            "after_receive": {"lspid": received.lspid, "lrpid": received.lrpid,

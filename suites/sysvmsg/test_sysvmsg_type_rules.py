@@ -5,7 +5,7 @@ import errno
 import pytest
 
 import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, sysv
 from fixtures.expect import fails_with
 
 # Loaded in this order. Type 2 appears twice and type 1 never, so "first of the
@@ -34,8 +34,8 @@ def test_msgrcv_picks(ipc, observe, msgtyp, flags, expected):
     """With the queue loaded as QUEUE, msgrcv(msgtyp) takes the documented message and leaves the rest in order."""
     msqid = ipc.msgq()
     for mtype, text in QUEUE:
-        mq.msgsnd(msqid, mtype, text)
-    mtype, text = mq.msgrcv(msqid, 16, msgtyp, flags | libc.IPC_NOWAIT)
+        libc.msgsnd(msqid, mtype, text)
+    mtype, text = libc.msgrcv(msqid, 16, msgtyp, flags | libc.IPC_NOWAIT)
     rest = mq.drain(msqid)
     observe("received", f"type {mtype} {text.decode()}")
     want = dict((t, m) for m, t in QUEUE)[expected]
@@ -51,9 +51,9 @@ def test_msgrcv_picks(ipc, observe, msgtyp, flags, expected):
 def test_nonpositive_mtype_einval(ipc, observe, mtype):
     """msgsnd with mtype <= 0 fails with EINVAL and leaves the queue empty, while mtype 1 is accepted."""
     msqid = ipc.msgq()
-    err = fails_with(errno.EINVAL, mq.msgsnd, msqid, mtype, b"x", libc.IPC_NOWAIT,
+    err = fails_with(errno.EINVAL, libc.msgsnd, msqid, mtype, b"x", libc.IPC_NOWAIT,
                      what=f"msgsnd with mtype {mtype}")
     observe("errno", libc.errno_name(err.errno))
-    mq.msgsnd(msqid, 1, b"x", libc.IPC_NOWAIT)
-    qnum = mq.stat(msqid).qnum
+    libc.msgsnd(msqid, 1, b"x", libc.IPC_NOWAIT)
+    qnum = sysv.stat("msg", msqid).qnum
     assert qnum == 1, f"expected only the mtype 1 message on the queue, msg_qnum is {qnum}"

@@ -1,0 +1,51 @@
+"""Self-tests of the shared ctypes mechanics in fixtures/ (sysv, locks, pipes, signals):
+the structures and wrappers move the bytes the kernel reads and writes."""
+from __future__ import annotations
+
+import ctypes
+import os
+
+from fixtures import libc, sysv
+
+
+def test_ipc_stat_round_trip(ipc):
+    q = ipc.msgq(mode=0o640)
+    ds = sysv.stat("msg", q)
+    assert ds.perm.uid == os.geteuid() and ds.perm.mode & 0o777 == 0o640
+    assert (ds.qnum, ds.cbytes) == (0, 0)
+    libc.msgsnd(q, 5, b"12345")
+    ds = sysv.stat("msg", q)
+    assert (ds.qnum, ds.cbytes, ds.lspid) == (1, 5, os.getpid())
+    ds.perm.mode = 0o600
+    sysv.ipc_set("msg", q, ds)
+    assert sysv.stat("msg", q).perm.mode & 0o777 == 0o600
+    assert libc.msgrcv(q, 64) == (5, b"12345")
+
+
+def test_struct_sizes_hold_the_kernel_layout():
+    assert ctypes.sizeof(sysv.IpcPerm) == 48
+    assert sysv.MsqidDs.qbytes.offset == 48 + 5 * 8
+
+
+def test_semctl_set_get(ipc):
+    s = ipc.sem(2)
+    sysv.semset_value(s, 7, num=1)
+    assert (sysv.semget_value(s), sysv.semget_value(s, 1)) == (0, 7)
+    sysv.semop_add(s, 3)
+    assert sysv.semctl_get(s, sysv.GETVAL) == 3
+    assert sysv.semctl_get(s, sysv.GETPID) == os.getpid()
+    assert sysv.stat("sem", s).nsems == 2
+
+
+def test_shm_write_read(ipc):
+    m = ipc.shm(4096)
+    sysv.shm_write(m, b"shared bytes")
+    assert sysv.shm_read(m, 12) == b"shared bytes"
+    ds = sysv.stat("shm", m)
+    assert (ds.segsz, ds.nattch, ds.cpid) == (4096, 0, os.getpid())
+
+
+def test_ipc_info_reports_limits():
+    assert sysv.ipc_info("msg").msgmax > 0
+    assert sysv.ipc_info("sem").semmsl > 0
+    assert sysv.ipc_info("shm").shmmni > 0
