@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-from fixtures import libc, sysv
+from fixtures import libc, locks, sysv
 
 
 def test_ipc_stat_round_trip(ipc):
@@ -49,3 +49,21 @@ def test_ipc_info_reports_limits():
     assert sysv.ipc_info("msg").msgmax > 0
     assert sysv.ipc_info("sem").semmsl > 0
     assert sysv.ipc_info("shm").shmmni > 0
+
+
+def test_flock_struct_getlk_on_unlocked_file(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"." * 64)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fl = locks.getlk(fd, locks.F_WRLCK, 8, 16)
+        assert fl.l_type == locks.F_UNLCK
+        assert fl.describe()["l_type"] == "F_UNLCK"
+        locks.setlk(fd, locks.F_WRLCK, 0, 0)
+        # Our own lock never conflicts with us: F_GETLK still says F_UNLCK.
+        assert locks.getlk(fd).l_type == locks.F_UNLCK
+        locks.setlk(fd, locks.F_UNLCK)
+        locks.flock(fd, locks.LOCK_EX | locks.LOCK_NB)
+        locks.flock(fd, locks.LOCK_UN)
+    finally:
+        os.close(fd)

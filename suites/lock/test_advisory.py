@@ -5,7 +5,8 @@ import os
 import pytest
 
 from fixtures.expect import succeeds
-from lock_helpers import F_RDLCK, F_WRLCK, hold_fcntl_lock, make_file
+from fixtures.locks import F_RDLCK, F_WRLCK
+from lock_helpers import hold_fcntl_lock, make_file
 
 
 @pytest.mark.claim("lock.advisory")

@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from lock_helpers import F_WRLCK, HOLD_BOUND, getlk, make_file, setlk
+from fixtures.locks import F_WRLCK, getlk, setlk
+from lock_helpers import HOLD_BOUND, make_file
 
 
 def _lock_then_close_other(path, second, ready, orders):

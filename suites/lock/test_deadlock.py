@@ -6,7 +6,8 @@ import os
 import pytest
 
 from fixtures.libc import errno_name
-from lock_helpers import F_WRLCK, HOLD_BOUND, make_file, setlk, setlkw
+from fixtures.locks import F_WRLCK, setlk, setlkw
+from lock_helpers import HOLD_BOUND, make_file
 
 
 def _hold_then_want(path, mine, theirs, ready, go):

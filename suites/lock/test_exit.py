@@ -4,7 +4,8 @@ import signal
 
 import pytest
 
-from lock_helpers import F_UNLCK, F_WRLCK, HOLD_BOUND, TYPE_NAMES, getlk, make_file, setlk
+from fixtures.locks import F_UNLCK, F_WRLCK, TYPE_NAMES, getlk, setlk
+from lock_helpers import HOLD_BOUND, make_file
 
 
 def _lock_and_end(path, ready, release, how):

@@ -7,7 +7,8 @@ import pytest
 
 from fixtures.expect import fails_with
 from fixtures.libc import errno_name
-from lock_helpers import F_RDLCK, F_WRLCK, TYPE_NAMES, hold_fcntl_lock, make_file, setlk, wait_setlkw
+from fixtures.locks import F_RDLCK, F_WRLCK, TYPE_NAMES, setlk
+from lock_helpers import hold_fcntl_lock, make_file, wait_setlkw
 
 # The holder locks bytes [8, 24); the request covers [16, 32): overlapping, not identical.
 HELD_START, HELD_LEN, WANT_START, WANT_LEN = 8, 16, 16, 16

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from lock_helpers import (F_RDLCK, F_WRLCK, TYPE_NAMES, getlk, hold_fcntl_lock,
-                          make_file, setlk)
+from fixtures.locks import F_RDLCK, F_WRLCK, TYPE_NAMES, getlk, setlk
+from lock_helpers import hold_fcntl_lock, make_file
 
 # (lock another process holds on [10, 20) or None, type asked about, whether it conflicts)
 CASES = [

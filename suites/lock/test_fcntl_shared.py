@@ -2,8 +2,8 @@
 other process's read and write locks, and a read lock excludes other processes' write locks."""
 import pytest
 
-from lock_helpers import (F_RDLCK, F_WRLCK, TYPE_NAMES, hold_fcntl_lock, is_refusal, make_file,
-                          try_setlk)
+from fixtures.locks import F_RDLCK, F_WRLCK, TYPE_NAMES
+from lock_helpers import hold_fcntl_lock, is_refusal, make_file, try_setlk
 
 CASES = [
     (F_RDLCK, F_RDLCK, True),

@@ -8,8 +8,8 @@ import pytest
 
 from fixtures.expect import fails_with, succeeds
 from fixtures.libc import errno_name
-from lock_helpers import (F_WRLCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock, hold_fcntl_lock,
-                          hold_flock, make_file, try_flock, try_setlk)
+from fixtures.locks import F_WRLCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN, flock
+from lock_helpers import hold_fcntl_lock, hold_flock, make_file, try_flock, try_setlk
 
 NAMES = {LOCK_SH: "LOCK_SH", LOCK_EX: "LOCK_EX"}
 

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from fixtures.libc import errno_name
-from lock_helpers import F_WRLCK, getlk, is_refusal, make_file, setlk
+from fixtures.locks import F_WRLCK, getlk, setlk
+from lock_helpers import is_refusal, make_file
 
 
 def _inherited_fd_view(fd):

@@ -10,7 +10,7 @@ import os
 import pytest
 
 from fixtures.expect import succeeds
-from lock_helpers import F_UNLCK, F_WRLCK, setlk
+from fixtures.locks import F_UNLCK, F_WRLCK, setlk
 from mandlock_helpers import expects_enforcement, io_once, mand_namespace
 
 NO_NAMESPACE = ("needs a private mount namespace for the mand tmpfs: CAP_SYS_ADMIN, or unprivileged "

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from fixtures.expect import succeeds
-from lock_helpers import F_WRLCK, setlk
+from fixtures.locks import F_WRLCK, setlk
 from mandlock_helpers import expects_enforcement, io_once, stalled_write
 from test_mandatory import mand_file  # noqa: F401 - the same private mand mount
 

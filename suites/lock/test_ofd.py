@@ -9,7 +9,8 @@ import pytest
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
 from fixtures.libc import errno_name
-from lock_helpers import F_WRLCK, fcntl_lock, make_file
+from fixtures.locks import F_WRLCK, fcntl_lock
+from lock_helpers import make_file
 
 
 def ofd_setlk(fd, ltype=F_WRLCK):

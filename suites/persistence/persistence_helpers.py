@@ -1,6 +1,6 @@
 """Kernel access the persistence tests need and fixtures does not give: POSIX mq/sem/shm
-through libc (not the posix_ipc binding), struct flock for F_GETLK, an epoll instance's
-watch list from /proc, and /proc/sysvipc rows. (System V semop/semctl/shmat: fixtures.sysv.)
+through libc (not the posix_ipc binding), an epoll instance's watch list from /proc, and
+/proc/sysvipc rows. (System V semop/semctl/shmat: fixtures.sysv; F_GETLK: fixtures.locks.)
 
 Kept in the persistence suite (not fixtures/); the module name is unique on purpose
 (rootdir-relative imports: a generic "_helpers" would collide with another suite's).
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import fcntl
 import os
-import struct
 
 from fixtures import libc as lc
 
@@ -92,21 +90,6 @@ def sem_value(name: str) -> int:
 
 def shm_open_readonly(name: str) -> int:
     return lc.check(_shm_open(name.encode(), os.O_RDONLY, 0), "shm_open")
-
-
-# struct flock with 64-bit off_t: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid.
-_FLOCK = "hhqqi4x"
-
-
-def getlk(fd: int) -> tuple[int, int]:
-    """F_GETLK for a whole-file write lock: (l_type, l_pid) of a conflicting lock, or (F_UNLCK, 0)."""
-    arg = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-    l_type, _, _, _, l_pid = struct.unpack(_FLOCK, fcntl.fcntl(fd, fcntl.F_GETLK, arg))
-    return l_type, l_pid
-
-
-def setlk_write(fd: int) -> None:
-    fcntl.fcntl(fd, fcntl.F_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0))
 
 
 def epoll_watch_inodes(epfd: int) -> list[int]:

@@ -19,7 +19,7 @@ import termios
 import pytest
 
 import persistence_helpers as ph
-from fixtures import libc, sysv
+from fixtures import libc, locks, sysv
 
 CONTENT = b"made by a process that has exited"
 HOLD_BOUND = 5.0
@@ -150,14 +150,15 @@ def _flock_look(ctx, info):
 
 def _fcntl_make(ctx):
     fd = os.open(ctx["path"], os.O_RDWR)
-    ph.setlk_write(fd)
+    locks.setlk(fd, locks.F_WRLCK)
     return {"pid": os.getpid()}
 
 
 def _fcntl_look(ctx, info):
     fd = os.open(ctx["path"], os.O_RDWR)
     try:
-        l_type, l_pid = ph.getlk(fd)
+        held = locks.getlk(fd)
+        l_type, l_pid = held.l_type, held.l_pid
     finally:
         os.close(fd)
     if l_type == fcntl.F_UNLCK:
