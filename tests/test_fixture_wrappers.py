@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-from fixtures import libc, locks, sysv
+from fixtures import libc, locks, pipes, sysv
 
 
 def test_ipc_stat_round_trip(ipc):
@@ -67,3 +67,30 @@ def test_flock_struct_getlk_on_unlocked_file(tmp_path):
         locks.flock(fd, locks.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def test_pipe_fill_drain_counts():
+    r, w = pipes.pipe()
+    try:
+        size = pipes.capacity(w)
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
+        held = pipes.fill(w)
+        assert held == size and pipes.queued(r) == size
+        assert pipes.fill(w, 4096, to_the_byte=True) == 0
+        assert len(pipes.drain(r)) == size and pipes.queued(r) == 0
+        assert pipes.drain(r) == b""
+    finally:
+        pipes.close_all(r, w, -1)
+    pipes.close_all(r)  # already closed: nothing happens
+
+
+def test_read_chunks_ends_with_eof():
+    r, w = pipes.pipe()
+    try:
+        libc.write(w, b"abc")
+        os.close(w)
+        w = -1
+        assert pipes.read_chunks(r, 1.0) == [b"abc", b""]
+    finally:
+        pipes.close_all(r, w)

@@ -1,4 +1,5 @@
-"""What the FIFO tests share: the ways to make a FIFO, and what a FIFO holds.
+"""What the FIFO tests share: the ways to make a FIFO and a child that opens one (what a FIFO
+holds and reading to EOF: fixtures.pipes).
 
 Kept in the fifo suite (not fixtures/). The module name is unique on purpose:
 test directories are rootdir-relative imports without packages, so a generic
@@ -6,13 +7,10 @@ test directories are rootdir-relative imports without packages, so a generic
 """
 from __future__ import annotations
 
-import array
 import fcntl
 import os
 import stat
-import termios
 
-from fixtures import libc
 
 # Every way the notes make a FIFO; the open/IO tests run once per way.
 MAKERS = ["mkfifo", "mknod"]
@@ -30,31 +28,9 @@ def make_fifo(ipc, how: str, mode: int = 0o600) -> str:
     return path
 
 
-def bytes_held(fd: int) -> int:
-    """FIONREAD: the bytes waiting in the pipe buffer behind fd (without reading them)."""
-    buf = array.array("i", [0])
-    fcntl.ioctl(fd, termios.FIONREAD, buf, True)
-    return buf[0]
-
-
-def pipe_size(fd: int) -> int:
-    """F_GETPIPE_SZ: the capacity of the pipe buffer behind fd."""
-    return fcntl.fcntl(fd, libc.F_GETPIPE_SZ)
-
-
 def open_and_report(path: str, flags: int, report=None):
     """Child body: open(path, flags) (it may sleep there), say so, and return what it opened."""
     fd = os.open(path, flags)
     if report is not None:
         report.send("opened")
     return {"fd_flags": fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE, "pid": os.getpid()}
-
-
-def read_to_eof(fd: int) -> list[bytes]:
-    """read(2) until it returns 0; the chunks, ending with the empty one that is EOF."""
-    chunks = []
-    while True:
-        chunk = libc.read(fd, 65536)
-        chunks.append(chunk)
-        if not chunk:
-            return chunks

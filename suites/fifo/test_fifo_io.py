@@ -5,8 +5,8 @@ import signal
 
 import pytest
 
-from fifo_helpers import MAKERS, STEP_BOUND, bytes_held, make_fifo, pipe_size, read_to_eof
-from fixtures import libc
+from fifo_helpers import MAKERS, STEP_BOUND, make_fifo
+from fixtures import libc, pipes
 
 
 def _write_after_readers_left(path, ready, go, disposition):
@@ -56,7 +56,7 @@ def test_write_without_readers(how, disposition, ipc, spawn, channel, observe):
 def _read_everything(path):
     fd = os.open(path, os.O_RDONLY)  # sleeps until the parent opens the write end
     try:
-        return read_to_eof(fd)
+        return pipes.read_chunks(fd)
     finally:
         os.close(fd)
 
@@ -106,7 +106,7 @@ def test_writer_sleeps_when_full(how, ipc, spawn, observe, kernel):
     rfd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         writer.wait_blocked("write", what=f"writer of {expected + 1} bytes")
-        held, capacity = bytes_held(rfd), pipe_size(rfd)
+        held, capacity = pipes.queued(rfd), pipes.capacity(rfd)
         alive = writer.alive()
         observe("capacity", held)
         observe("F_GETPIPE_SZ", capacity)

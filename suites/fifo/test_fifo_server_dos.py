@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from fifo_helpers import STEP_BOUND, bytes_held
-from fixtures import libc
+from fifo_helpers import STEP_BOUND
+from fixtures import libc, pipes
 
 REQUEST = 64  # fixed-size requests, under PIPE_BUF: each write is one atomic record
 
@@ -58,7 +58,7 @@ def test_silent_client_stalls_blocking_server(ipc, spawn, channel, observe):
     server, silent, honest_fd, to_server = _start(ipc, spawn, channel, nonblocking=False)
     try:
         server.wait_blocked("open", what="server opening the silent client's FIFO")
-        waiting = bytes_held(to_server)
+        waiting = pipes.queued(to_server)
         observe("unread_request_bytes_while_stalled", waiting)
         assert waiting == REQUEST, (
             f"expected the honest client's {REQUEST}-byte request to wait unread while the server "

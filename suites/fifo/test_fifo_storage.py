@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from fifo_helpers import MAKERS, bytes_held, make_fifo
-from fixtures import libc
+from fifo_helpers import MAKERS, make_fifo
+from fixtures import libc, pipes
 from fixtures.expect import fails_with
 
 
@@ -24,7 +24,7 @@ def test_size_stays_zero_with_data_inside(how, ipc, observe):
     rfd, wfd = _open_both(path)
     try:
         os.write(wfd, b"k" * 4096)
-        held = bytes_held(rfd)
+        held = pipes.queued(rfd)
         by_name, by_fd = os.stat(path), os.fstat(rfd)
     finally:
         os.close(wfd)
@@ -53,12 +53,12 @@ def test_last_close_discards_data(how, ipc, spawn, observe):
     rfd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
         writer.value(timeout=2)
-        held_after_writer_exit = bytes_held(rfd)
+        held_after_writer_exit = pipes.queued(rfd)
     finally:
         os.close(rfd)  # the last descriptor of the FIFO anywhere
     rfd, wfd = _open_both(path)
     try:
-        held_after_last_close = bytes_held(rfd)
+        held_after_last_close = pipes.queued(rfd)
         empty = fails_with(errno.EAGAIN, libc.read, rfd, 64,
                            what="read() of the reopened FIFO (a writer open, no data)")
     finally:

@@ -5,7 +5,6 @@ the kernel. Process-persistent objects are watched through a handle that does no
 them alive (an epoll watch, /proc/PID/mem, the socket's or FIFO's name, a lock probe),
 seen holding their content while the child lives, and gone once it has exited.
 """
-import array
 import ctypes
 import errno
 import fcntl
@@ -14,12 +13,11 @@ import os
 import select
 import socket
 import stat
-import termios
 
 import pytest
 
 import persistence_helpers as ph
-from fixtures import libc, locks, sysv
+from fixtures import libc, locks, pipes, sysv
 
 CONTENT = b"made by a process that has exited"
 HOLD_BOUND = 5.0
@@ -27,12 +25,6 @@ HOLD_BOUND = 5.0
 
 # -- process persistence: setup(ipc) in the parent before the fork, make(ctx) in the child,
 # -- look(ctx, info) in the parent: (still there?, what the parent saw).
-
-def _fionread(fd):
-    buf = array.array("i", [0])
-    fcntl.ioctl(fd, termios.FIONREAD, buf, True)
-    return buf[0]
-
 
 def _pipe_setup(ipc):
     # An epoll watch does not hold the file: the kernel drops it when the file is released.
@@ -71,7 +63,7 @@ def _fifo_look(ctx, info):
     # A non-blocking peek: the opens add holders only for the moment of the look.
     rfd = os.open(ctx["path"], os.O_RDONLY | os.O_NONBLOCK)
     try:
-        held = _fionread(rfd)
+        held = pipes.queued(rfd)
     finally:
         os.close(rfd)
     return bool(held), f"name stays, FIFO holds {held} bytes"

@@ -14,7 +14,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.procs import ChildTimeout
-from _pipes import PIPE_BUF, PIPE_KINDS, capacity, close_fds, pipe_pair, set_nonblocking
+from fixtures.pipes import capacity, close_all
+from _pipes import PIPE_BUF, PIPE_KINDS, pipe_pair, set_nonblocking
 
 WRITERS = 4
 STALL_BOUND = 5.0  # seconds without data from any writer before the test gives up (only on failure)
@@ -24,7 +25,7 @@ _RUN = re.compile(rb"(.)\1*", re.S)
 def _write_records(read_end, gate_r, gate_w, write_end, tag, size, count):
     """Wait at the gate, then write `count` records of `size` bytes of `tag`, one write() each.
     With O_NONBLOCK, EAGAIN is waited out with select(); a partial write is finished and counted."""
-    close_fds(read_end, gate_w)
+    close_all(read_end, gate_w)
     libc.read(gate_r, 1)  # blocks until the parent closes the gate's write end: everyone starts at once
     record = bytes([tag]) * size
     stats = {"partial writes": 0, "EAGAIN": 0}

@@ -12,7 +12,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
-from _pipes import PIPE_BUF, PIPE_KINDS, POSIX_PIPE_BUF, capacity, pipe_pair, queued, set_nonblocking
+from fixtures.pipes import capacity, queued
+from _pipes import PIPE_BUF, PIPE_KINDS, POSIX_PIPE_BUF, pipe_pair, set_nonblocking
 
 _PC_PIPE_BUF = os.pathconf_names["PC_PIPE_BUF"]
 _fpathconf = libc._fn("fpathconf", ctypes.c_long, ctypes.c_int, ctypes.c_int)

@@ -5,14 +5,15 @@ pipe.read.short: a read asking for more than the pipe holds returns what it hold
 import pytest
 
 from fixtures import libc
-from _pipes import PIPE_KINDS, close_fds, fill, pipe_pair, queued, set_nonblocking
+from fixtures.pipes import close_all, fill, queued
+from _pipes import PIPE_KINDS, pipe_pair, set_nonblocking
 
 # How the last write end goes away.
 WRITER_GONE = ["write end closed", "writer process exited"]
 
 
 def _write_and_exit(read_end, write_end, data):
-    close_fds(read_end)
+    close_all(read_end)
     libc.write(write_end, data)
     return len(data)  # exiting closes this process's write end
 
@@ -38,7 +39,7 @@ def test_remaining_data_then_eof(how, kind, spawn, observe):
 
 
 def _read_once(read_end, write_end, nbytes):
-    close_fds(write_end)  # the parent holds the only write end
+    close_all(write_end)  # the parent holds the only write end
     return libc.read(read_end, nbytes)
 
 
@@ -56,7 +57,7 @@ def test_read_of_empty_pipe_sleeps(kind, spawn, observe):
 
 
 def _write_to_full(read_end, write_end, data):
-    close_fds(read_end)  # the parent holds the only read end
+    close_all(read_end)  # the parent holds the only read end
     return libc.write(write_end, data)
 
 

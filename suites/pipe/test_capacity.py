@@ -7,7 +7,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.ipc import run_token
-from _pipes import PIPE_KINDS, capacity, close_fds, fill, pipe_pair, queued, set_nonblocking
+from fixtures.pipes import capacity, close_all, fill, queued
+from _pipes import PIPE_KINDS, pipe_pair, set_nonblocking
 
 DEFAULT_PAGES = 16  # PIPE_DEF_BUFFERS
 
@@ -113,7 +114,7 @@ def test_soft_limit_shrinks_new_pipes(kernel, privilege, observe):
 
 
 def _write_once(read_end, write_end, nbytes):
-    close_fds(read_end)  # the parent is the only reader
+    close_all(read_end)  # the parent is the only reader
     return libc.write(write_end, b"w" * nbytes)
 
 

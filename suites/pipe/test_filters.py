@@ -5,7 +5,8 @@ import os
 import pytest
 
 from fixtures import libc
-from pipeb_helpers import close_all, read_line, read_to_eof
+from fixtures.pipes import close_all, read_to_eof
+from pipeb_helpers import read_line
 
 
 def _wire(stdin_fd, stdout_fd: int, *close: int) -> None:

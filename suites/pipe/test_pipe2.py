@@ -7,7 +7,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
-from pipeb_helpers import close_all, fcntl, fill_nonblocking, read_to_eof
+from fixtures.pipes import close_all, fill, read_to_eof
+from pipeb_helpers import fcntl
 
 FD_CLOEXEC = fcntl_constants.FD_CLOEXEC
 F_GETFD = fcntl_constants.F_GETFD
@@ -88,7 +89,7 @@ def test_empty_read_and_full_write_are_eagain(observe):
     try:
         empty = fails_with(errno.EAGAIN, libc.read, r, 1,
                            what="read of an empty pipe2(O_NONBLOCK) pipe with a writer")
-        held = fill_nonblocking(w)
+        held = fill(w, 4096, to_the_byte=True)
         full = fails_with(errno.EAGAIN, libc.write, w, b"y",
                           what=f"write to a pipe2(O_NONBLOCK) pipe holding {held} bytes")
         capacity = fcntl(w, libc.F_GETPIPE_SZ)

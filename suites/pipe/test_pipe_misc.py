@@ -9,7 +9,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with
-from pipeb_helpers import PIPE_KIND_IDS, PIPE_KINDS, close_all, lseek, pread, pwrite, read_exactly
+from fixtures.pipes import close_all, read_exactly
+from pipeb_helpers import PIPE_KIND_IDS, PIPE_KINDS, lseek, pread, pwrite
 
 
 def _read_then_write(r, w, reply):

@@ -8,7 +8,7 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
-from pipeb_helpers import close_all, read_exactly, read_to_eof
+from fixtures.pipes import close_all, read_exactly, read_to_eof
 
 MESSAGE = b"through the pipe"
 

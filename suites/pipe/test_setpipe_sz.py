@@ -7,7 +7,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
-from pipeb_helpers import close_all, fcntl, fill_nonblocking
+from fixtures.pipes import close_all, fill
+from pipeb_helpers import fcntl
 
 PIPE_MAX_SIZE = "fs/pipe-max-size"
 
@@ -162,7 +163,7 @@ def test_minimum_capacity_is_one_page(kernel, observe):
     r, w = libc.pipe2(os.O_NONBLOCK)
     try:
         minimum = succeeds(fcntl, w, libc.F_SETPIPE_SZ, 1, what="F_SETPIPE_SZ(1)")
-        held = fill_nonblocking(w)
+        held = fill(w, 4096, to_the_byte=True)
     finally:
         close_all(r, w)
     observe("min_capacity", minimum)

@@ -9,7 +9,8 @@ import signal
 import pytest
 
 from fixtures import libc
-from _pipes import PIPE_KINDS, capacity, close_fds, pipe_pair, queued
+from fixtures.pipes import capacity, close_all, queued
+from _pipes import PIPE_KINDS, pipe_pair
 
 SI_USER = 0  # <asm-generic/siginfo.h>: sent by kill() or, as here, by the kernel on the process's behalf
 
@@ -95,7 +96,7 @@ def test_write_without_reader_fails_with_epipe(disposition, kind, spawn, observe
 
 def _blocked_big_write(read_end, write_end, nbytes, disposition, report):
     """Write nbytes (more than fit) once; report what write() returned and what SIGPIPE did."""
-    close_fds(read_end)  # the parent is the only reader
+    close_all(read_end)  # the parent is the only reader
     caught = []
     if disposition == "caught":
         signal.signal(signal.SIGPIPE, lambda signum, frame: caught.append(signum))
@@ -151,7 +152,7 @@ def test_reader_closes_under_blocked_writer(disposition, kind, spawn, channel, o
 
 
 def _blocked_big_write_siginfo(read_end, write_end, nbytes):
-    close_fds(read_end)
+    close_all(read_end)
     signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGPIPE])
     written = libc.write(write_end, b"p" * nbytes)
     info = signal.sigtimedwait([signal.SIGPIPE], 0)  # the pending SIGPIPE, taken without waiting

@@ -9,7 +9,7 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with
-from pipeb_helpers import fill_nonblocking
+from fixtures.pipes import fill
 
 TRANSFER = 1 << 20  # several times a socket buffer each way: only a full-duplex channel completes it
 
@@ -83,7 +83,7 @@ def test_each_direction_has_its_own_buffer(observe):
         fa, fb = a.fileno(), b.fileno()
         os.set_blocking(fa, False)
         os.set_blocking(fb, False)
-        queued = fill_nonblocking(fa)
+        queued = fill(fa, 4096, to_the_byte=True)
         full = fails_with(errno.EAGAIN, libc.write, fa, b"a",
                           what=f"write on end a after it queued {queued} bytes towards b")
         own = fails_with(errno.EAGAIN, libc.read, fa, 1,
