@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 
-from fixtures import libc, locks, pipes, sysv
+from fixtures import libc, locks, pipes, signals, sysv
 
 
 def test_ipc_stat_round_trip(ipc):
@@ -94,3 +95,21 @@ def test_read_chunks_ends_with_eof():
         assert pipes.read_chunks(r, 1.0) == [b"abc", b""]
     finally:
         pipes.close_all(r, w)
+
+
+def test_sigaction_set_get_flags():
+    sig = signal.SIGUSR2
+    before = signal.getsignal(sig)
+    callback = signals.SIGINFO_HANDLER(lambda *args: None)
+    try:
+        signals.sigaction_set(sig, signals.SIG_IGN)
+        assert signals.sigaction_get(sig) == signals.SIG_IGN
+        assert signals.sa_flags(sig) & (signals.SA_SIGINFO | signals.SA_RESTART) == 0
+        if signals.SA_LAYOUT_KNOWN:
+            signals.sigaction_siginfo(sig, callback)
+            assert signals.sa_flags(sig) & signals.SA_SIGINFO
+            assert signals.sigaction_get(sig) == ctypes.cast(callback, ctypes.c_void_p).value
+    finally:
+        signal.signal(sig, before)
+    if before == signal.SIG_DFL:
+        assert signals.sigaction_get(sig) == signals.SIG_DFL

@@ -1,8 +1,9 @@
 """Signal calls the os/signal modules do not expose faithfully, through libc with errno.
 
-Kept in the signal suite (not fixtures/): sigaction and signal() with raw
-dispositions, sigqueue with a value, sigtimedwait returning the kernel's whole
-siginfo (si_value included), and /proc/PID/status signal masks.
+Kept in the signal suite (not fixtures/): signal() with raw dispositions,
+sigqueue with a value, sigtimedwait returning the kernel's whole siginfo
+(si_value included), sigsuspend and /proc/PID/status signal masks. sigaction
+itself is fixtures.signals.
 
 The module name is unique on purpose: test directories are rootdir-relative
 imports without packages, so a generic "_helpers" would collide with another suite's.
@@ -15,17 +16,14 @@ import os
 import struct
 
 from fixtures import libc as lc
+from fixtures.signals import SIGSET_BYTES
 
 libc = lc.libc
 c_int, c_void_p = ctypes.c_int, ctypes.c_void_p
 
-SIG_DFL = 0
-SIG_IGN = 1
 SIG_ERR = ctypes.c_void_p(-1).value  # (void *)-1 as an address
 SI_USER = 0
 SI_QUEUE = -1
-
-SIGSET_BYTES = 128  # glibc and musl sigset_t: 1024 bits
 
 
 class SigVal(ctypes.Union):
@@ -37,7 +35,6 @@ class Timespec(ctypes.Structure):
 
 
 _signal = lc._fn("signal", c_void_p, c_int, c_void_p)
-_sigaction = lc._fn("sigaction", c_int, c_int, c_void_p, c_void_p)
 _sigemptyset = lc._fn("sigemptyset", c_int, c_void_p)
 _sigaddset = lc._fn("sigaddset", c_int, c_void_p, c_int)
 _sigtimedwait = lc._fn("sigtimedwait", c_int, c_void_p, c_void_p, ctypes.POINTER(Timespec))
@@ -56,24 +53,6 @@ def signal_raw(sig: int, handler: int) -> int:
     ctypes.set_errno(0)
     prev = _signal(sig, handler)
     return 0 if prev is None else prev
-
-
-def sigaction_set(sig: int, handler: int) -> None:
-    """sigaction(sig, {sa_handler=handler, empty mask, no flags}, NULL); OSError with the real errno.
-
-    The buffer is larger than any libc's struct sigaction and zeroed: sa_handler is
-    its first member on glibc and musl, and the kernel refuses SIGKILL/SIGSTOP before
-    it looks at the rest."""
-    act = ctypes.create_string_buffer(512)
-    ctypes.memmove(act, struct.pack("@P", handler), ctypes.sizeof(c_void_p))
-    lc.check(_sigaction(sig, act, None), f"sigaction({sig})")
-
-
-def sigaction_get(sig: int) -> int:
-    """The current disposition of sig as the kernel reports it (sa_handler of the old action)."""
-    old = ctypes.create_string_buffer(512)
-    lc.check(_sigaction(sig, None, old), f"sigaction({sig})")
-    return struct.unpack_from("@P", old.raw)[0]
 
 
 def sigset(*signals: int):
@@ -156,20 +135,7 @@ def in_mask(mask: int, sig: int) -> bool:
     return bool(mask >> (sig - 1) & 1)
 
 
-# struct sigaction as glibc and musl lay it out on x86_64 and the asm-generic 64-bit
-# architectures: handler, 1024-bit mask, int flags, restorer.
-SA_SIGINFO = 4
-SIGINFO_HANDLER = ctypes.CFUNCTYPE(None, c_int, c_void_p, c_void_p)
 _sigsuspend = lc._fn("sigsuspend", c_int, c_void_p)
-SA_LAYOUT_KNOWN = os.uname().machine in ("x86_64", "aarch64", "riscv64", "loongarch64")
-
-
-def sigaction_siginfo(sig: int, handler) -> None:
-    """sigaction(sig, {sa_sigaction=handler, SA_SIGINFO}); handler must stay referenced."""
-    act = ctypes.create_string_buffer(512)
-    struct.pack_into("@P", act, 0, ctypes.cast(handler, c_void_p).value)
-    struct.pack_into("@i", act, 8 + SIGSET_BYTES, SA_SIGINFO)
-    lc.check(_sigaction(sig, act, None), f"sigaction({sig}, SA_SIGINFO)")
 
 
 def sigsuspend(*blocked: int) -> int:

@@ -6,14 +6,15 @@ import signal
 import pytest
 
 import sig_helpers as sh
+from fixtures import signals
 
 
 def _switch_dispositions():
     seen = {}
-    seen["initial"] = sh.signal_raw(signal.SIGUSR1, sh.SIG_IGN)   # previous: SIG_DFL
-    seen["kernel_after_ign"] = sh.sigaction_get(signal.SIGUSR1)     # what the kernel stored
-    seen["after_ign"] = sh.signal_raw(signal.SIGUSR1, sh.SIG_DFL)  # previous: SIG_IGN
-    seen["kernel_after_dfl"] = sh.sigaction_get(signal.SIGUSR1)
+    seen["initial"] = sh.signal_raw(signal.SIGUSR1, signals.SIG_IGN)   # previous: SIG_DFL
+    seen["kernel_after_ign"] = signals.sigaction_get(signal.SIGUSR1)     # what the kernel stored
+    seen["after_ign"] = sh.signal_raw(signal.SIGUSR1, signals.SIG_DFL)  # previous: SIG_IGN
+    seen["kernel_after_dfl"] = signals.sigaction_get(signal.SIGUSR1)
     return seen
 
 
@@ -32,7 +33,7 @@ INVALID = [(signal.SIGKILL, "SIGKILL"), (signal.SIGSTOP, "SIGSTOP")]
 
 
 def _signal_error(sig):
-    prev = sh.signal_raw(sig, sh.SIG_IGN)
+    prev = sh.signal_raw(sig, signals.SIG_IGN)
     return prev, ctypes.get_errno()
 
 

@@ -6,6 +6,7 @@ import signal
 import pytest
 
 import sig_helpers as sh
+from fixtures import signals
 from fixtures.expect import fails_with
 from fixtures.procs import poll_until
 
@@ -62,7 +63,7 @@ def _reaped_automatically(how):
     if how == "signal":
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     else:
-        sh.sigaction_set(signal.SIGCHLD, sh.SIG_IGN)
+        signals.sigaction_set(signal.SIGCHLD, signals.SIG_IGN)
     child = _fork_exiting_child()
     # waitpid sleeps until the child has ended and then, with nothing to report, fails.
     fails_with(errno.ECHILD, sh.waitpid, child, what="waitpid on a child with SIGCHLD ignored")

@@ -7,6 +7,7 @@ import signal
 import pytest
 
 import sig_helpers as sh
+from fixtures import signals
 
 
 def _receive(sig, to_parent, to_child):
@@ -61,9 +62,9 @@ def _handle_with_siginfo(sig, to_parent, to_child):
         # Runs on the signal itself: the main thread sleeps in sigsuspend with the GIL released.
         seen.append(sh.parse_siginfo(ctypes.string_at(info, 128)))
 
-    callback = sh.SIGINFO_HANDLER(handler)
+    callback = signals.SIGINFO_HANDLER(handler)
     signal.pthread_sigmask(signal.SIG_BLOCK, [sig])
-    sh.sigaction_siginfo(sig, callback)
+    signals.sigaction_siginfo(sig, callback)
     to_parent.send("installed")
     to_child.recv(what="the test (signal sent)")
     err = sh.sigsuspend()  # empty mask: the pending signal is delivered to the handler now
@@ -74,7 +75,7 @@ def _handle_with_siginfo(sig, to_parent, to_child):
 @pytest.mark.parametrize("name,send,sig,code", CASES, ids=[c[0] for c in CASES])
 def test_sa_siginfo_handler(spawn, channel, observe, name, send, sig, code):
     """An SA_SIGINFO handler receives si_signo, si_code, si_pid and si_uid of the sender."""
-    if not sh.SA_LAYOUT_KNOWN:
+    if not signals.SA_LAYOUT_KNOWN:
         pytest.skip(f"struct sigaction layout not tabled for {os.uname().machine}; the sigtimedwait test covers the claim")
     to_parent, to_child = channel(), channel()
     receiver = spawn(_handle_with_siginfo, sig, to_parent, to_child, name="receiver with an SA_SIGINFO handler")

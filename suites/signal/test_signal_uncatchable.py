@@ -5,7 +5,7 @@ import signal
 
 import pytest
 
-import sig_helpers as sh
+from fixtures import signals
 from fixtures.expect import fails_with
 from fixtures.procs import poll_until
 
@@ -15,7 +15,7 @@ _handler = _HANDLER_TYPE(lambda sig: None)
 HANDLER = ctypes.cast(_handler, ctypes.c_void_p).value
 
 UNCATCHABLE = [signal.SIGKILL, signal.SIGSTOP]
-ACTIONS = [("ignore", sh.SIG_IGN), ("catch", HANDLER), ("default", sh.SIG_DFL)]
+ACTIONS = [("ignore", signals.SIG_IGN), ("catch", HANDLER), ("default", signals.SIG_DFL)]
 
 
 @pytest.mark.claim("signal.kill_stop.uncatchable")
@@ -26,13 +26,13 @@ def test_sigaction_refused(spawn, observe, sig, action):
     name, handler = action
 
     def install():
-        fails_with(errno.EINVAL, sh.sigaction_set, sig, handler,
+        fails_with(errno.EINVAL, signals.sigaction_set, sig, handler,
                    what=f"sigaction({signal.Signals(sig).name}, {name})")
-        return sh.sigaction_get(sig)
+        return signals.sigaction_get(sig)
 
     still = spawn.run(install).unwrap()
     observe("disposition_after", still)
-    assert still == sh.SIG_DFL, (f"{signal.Signals(sig).name} must keep SIG_DFL after the refused "
+    assert still == signals.SIG_DFL, (f"{signal.Signals(sig).name} must keep SIG_DFL after the refused "
                                  f"sigaction, kernel reports handler {still:#x}")
 
 

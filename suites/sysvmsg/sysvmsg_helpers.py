@@ -12,7 +12,6 @@ import errno
 from fixtures import libc as lc
 from fixtures import sysv
 
-c_int, c_ulong = ctypes.c_int, ctypes.c_ulong
 LONG = ctypes.sizeof(ctypes.c_long)  # sizeof(mtype) in struct msgbuf
 
 
@@ -37,25 +36,6 @@ def drain(msqid: int, size: int = 8192) -> list[tuple[int, bytes]]:
 
 # The two ways to make a queue: from a key of the run's range, and IPC_PRIVATE.
 CREATE = {"key": None, "private": 0}
-
-
-SA_RESTART = 0x10000000
-
-
-class _Sigaction(ctypes.Structure):
-    # glibc and musl on LP64 (x86_64, aarch64): handler, 1024-bit mask, int flags, restorer.
-    _fields_ = [("handler", ctypes.c_void_p), ("mask", c_ulong * 16), ("flags", c_int),
-                ("restorer", ctypes.c_void_p)]
-
-
-_sigaction = lc._fn("sigaction", c_int, c_int, ctypes.c_void_p, ctypes.c_void_p)
-
-
-def sa_flags(signum: int) -> int:
-    """The sa_flags of the installed disposition of signum, as sigaction(2) reports them."""
-    old = _Sigaction()
-    lc.check(_sigaction(signum, None, ctypes.byref(old)), "sigaction")
-    return old.flags
 
 
 # Calls that must block, for children: a receive on an empty queue, a send to a full one.

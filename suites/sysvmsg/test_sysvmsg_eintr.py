@@ -4,7 +4,7 @@ import signal
 import pytest
 
 import sysvmsg_helpers as mq
-from fixtures import libc
+from fixtures import libc, signals
 
 HANDLERS = {"sa_restart": False, "no_sa_restart": True}  # the siginterrupt() flag
 
@@ -18,7 +18,7 @@ def call_with_handler(interrupt, call, msqid):
     caught.count = 0
     signal.signal(signal.SIGUSR1, caught)
     signal.siginterrupt(signal.SIGUSR1, interrupt)
-    restart = bool(mq.sa_flags(signal.SIGUSR1) & mq.SA_RESTART)
+    restart = bool(signals.sa_flags(signal.SIGUSR1) & signals.SA_RESTART)
     try:
         call(msqid)
     except OSError as exc:
