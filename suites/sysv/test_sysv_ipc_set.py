@@ -6,9 +6,9 @@ import time
 import pytest
 
 import sysv_helpers as sv
+from fixtures import sysv
 from fixtures.expect import fails_with, succeeds
 from fixtures.procs import poll_until
-from fixtures import sysv
 
 
 @pytest.mark.claim("sysv.ipc_set")

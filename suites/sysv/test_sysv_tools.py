@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 import sysv_helpers as sv
-from fixtures.expect import fails_with
 from fixtures import sysv
+from fixtures.expect import fails_with
 
 OPTION = {"msg": "-q", "sem": "-s", "shm": "-m"}
 
