@@ -5,16 +5,12 @@ import signal
 
 import pytest
 
-from fixtures.procs import (Child, ChildTimeout, NeverBlocked, poll_until, syscall_numbers,
-                            wait_blocked)
+from fixtures.procs import (Child, ChildTimeout, NeverBlocked, poll_until, proc_state,
+                            syscall_numbers, wait_blocked)
 
 
 def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
-    except FileNotFoundError:
-        return True
+    return proc_state(pid) in (None, "Z", "X")
 
 
 def test_value_comes_back(spawn):

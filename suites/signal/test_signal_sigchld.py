@@ -8,16 +8,7 @@ import pytest
 import sig_helpers as sh
 from fixtures import signals
 from fixtures.expect import fails_with
-from fixtures.procs import poll_until
-
-
-def _state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except FileNotFoundError:
-        return None
-    return stat[stat.rindex(")") + 2]
+from fixtures.procs import poll_until, proc_state
 
 
 def _fork_exiting_child():
@@ -30,15 +21,15 @@ def _fork_exiting_child():
 
 def _zombie_until_waited():
     child = _fork_exiting_child()
-    became_zombie = poll_until(lambda: _state(child) == "Z", 5)
-    seen = {"state_before_wait": _state(child),
+    became_zombie = poll_until(lambda: proc_state(child) == "Z", 5)
+    seen = {"state_before_wait": proc_state(child),
             "SIGCHLD_caught": sh.in_mask(sh.status_mask("SigCgt"), signal.SIGCHLD),
             "SIGCHLD_ignored": sh.in_mask(sh.status_mask("SigIgn"), signal.SIGCHLD),
             "became_zombie": became_zombie}
     # Still here after the SIGCHLD: its default action did not terminate us.
     pid, status = sh.waitpid(child)
     seen["waited_status"] = os.waitstatus_to_exitcode(status)
-    seen["state_after_wait"] = _state(child)
+    seen["state_after_wait"] = proc_state(child)
     return seen
 
 
@@ -72,7 +63,7 @@ def _reaped_automatically(how):
     states = set()
 
     def released():
-        state = _state(child)
+        state = proc_state(child)
         states.add(state)
         return state is None
 
