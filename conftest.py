@@ -4,6 +4,7 @@ pytest_plugins = [
     "fixtures.kernel",
     "fixtures.procs",
     "fixtures.ipc",
+    "fixtures.leaks",
     "fixtures.privilege",
     "fixtures.catalogue",
     "fixtures.record",

@@ -3,8 +3,8 @@ import json
 import textwrap
 
 CONFTEST = '''
-pytest_plugins = ["fixtures.kernel", "fixtures.procs", "fixtures.ipc", "fixtures.privilege",
-                  "fixtures.catalogue", "fixtures.record"]
+pytest_plugins = ["fixtures.kernel", "fixtures.procs", "fixtures.ipc", "fixtures.leaks",
+                  "fixtures.privilege", "fixtures.catalogue", "fixtures.record"]
 '''
 
 CLAIMS = '''
