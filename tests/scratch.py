@@ -55,7 +55,7 @@ def run(pytester, monkeypatch, suites: str, *args):
     monkeypatch.delenv("IPCC_RUN_TOKEN", raising=False)
     monkeypatch.delenv("IPCC_RUN_DIR", raising=False)
     record = pytester.path / "out" / "record.json"
-    result = pytester.runpytest_subprocess("suites", "--record", str(record), "-p",
+    result = pytester.runpytest_subprocess("suites", f"--record={record}", "-p",
                                            "no:cacheprovider", *args, timeout=120)
     data = json.loads(record.read_text()) if record.exists() else None
     return result, data

@@ -18,9 +18,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_suite(workers: str | None, out: str, extra: list[str]) -> tuple[float, int, str]:
-    junit = os.path.join(out, f"junit-{workers or 'serial'}.xml")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", junit,
-           "--record", os.path.join(out, f"record-{workers or 'serial'}.json"), *extra]
+    mode = workers or "serial"
+    junit = os.path.join(out, f"junit-{mode}.xml")
+    record = os.path.join(out, f"record-{mode}.json")
+    # Path options in the --opt=PATH form: pytest would take an existing PATH for a test path.
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}",
+           f"--record={record}", *extra]
     if workers:
         cmd += ["-n", workers]
     start = time.monotonic()
