@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -163,6 +164,7 @@ def test_guest_script_is_sh_and_uses_absolute_paths(tmp_path):
     assert f"--record {tmp_path / 'out' / 'record.json'}" in script
     assert "'pipe and not slow'" in script            # quoted for /bin/sh
     assert "mount -t mqueue" in script                 # the guest has no /dev/mqueue
+    assert "ln -sfn /proc/self/fd/1 /dev/stdout" in script   # virtme-ng points it at a port
     assert "TMPDIR=/tmp" in script                     # writable overlay, not the 9p rwdir
     assert "cd /p" in script
 
@@ -175,6 +177,8 @@ def test_guest_script_passes_exit_status_back(tmp_path):
     script = run.guest_script(fake, tmp_path, tmp_path, [], "r")
     script = script.replace("mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue 2>/dev/null",
                             "true")
+    script = re.sub(r"ln -sfn /proc/self/fd/\d /dev/std\w+", "true", script)
+    assert "/dev/std" not in script                    # never touch the host's /dev here
     done = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
     assert done.returncode == 3
     assert "ipc-conformance-guest: pytest exit 3" in done.stdout

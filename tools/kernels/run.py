@@ -128,6 +128,11 @@ def guest_script(python: Path, project: Path, outdir: Path, pytest_args: Sequenc
         f'echo "{GUEST_MARK} up $(uname -r)"',
         # virtme-ng does not mount the POSIX message queue file system; the host has it.
         "mkdir -p /dev/mqueue && mount -t mqueue mqueue /dev/mqueue 2>/dev/null",
+        # virtme-ng points /dev/stdout (and stdin, stderr) at its virtio console ports, so
+        # `[ -p /dev/stdout ]` in a child whose stdout is a pipe is false; restore the
+        # usual /proc/self/fd links (the guest's /dev is its own devtmpfs).
+        "ln -sfn /proc/self/fd/0 /dev/stdin; ln -sfn /proc/self/fd/1 /dev/stdout; "
+        "ln -sfn /proc/self/fd/2 /dev/stderr",
         # /tmp is a writable overlay in the guest (upper on tmpfs); the rwdir is 9p, where
         # FIFOs and sockets would behave unlike a local file system.
         f"export TMPDIR=/tmp PYTHONDONTWRITEBYTECODE=1 IPCC_GUEST_KERNEL={q(release)}",
