@@ -97,6 +97,10 @@ def fakes(tmp_path, monkeypatch):
     py = bindir / "python"
     py.write_text(FAKE_PYTHON)
     py.chmod(0o755)
+    # what vng needs on the host, found beside the fake vng (tool_env puts its directory first)
+    for tool in ("busybox", f"qemu-system-{os.uname().machine}", "depmod"):
+        (bindir / tool).write_text("#!/bin/sh\nexit 0\n")
+        (bindir / tool).chmod(0o755)
     monkeypatch.setenv("FAKE_VNG_LOG", str(tmp_path / "vng.log"))
     monkeypatch.setenv("FAKE_PY_LOG", str(tmp_path / "py.log"))
     (tmp_path / "vng.log").touch()
@@ -357,6 +361,18 @@ def test_main_missing_interpreter_exits_2(tmp_path, capsys):
     k = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
     assert run.main([str(k), "--python", str(tmp_path / "nope")]) == 2
     assert "pip install -e ." in capsys.readouterr().out
+
+
+def test_main_names_missing_host_tools_before_booting(tmp_path, fakes, capsys, monkeypatch):
+    """Without busybox vng cannot build an initramfs: say so, rather than blame KVM."""
+    k = make_kernel(tmp_path / "a", "5.10.0-46-amd64")
+    monkeypatch.setattr(run.shutil, "which",
+                        lambda name, path=None: None if "busybox" in name else "/bin/" + name)
+    rc = run.main([str(k), "--out", str(tmp_path / "out"), "--vng", fakes["vng"],
+                   "--python", fakes["python"]])
+    assert rc == 2
+    assert "busybox (busybox-static)" in capsys.readouterr().out
+    assert vng_calls(fakes["tmp"]) == []
 
 
 def test_dry_run_prints_commands_and_boots_nothing(tmp_path, fakes, capsys):

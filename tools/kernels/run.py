@@ -188,6 +188,20 @@ def tool_env(vng: str) -> dict[str, str]:
     return env
 
 
+def missing_host_tools(vng: str) -> list[str]:
+    """What vng needs on the host and cannot find, each as "tool (Debian package)".
+
+    Without busybox virtme-ng cannot build the guest's initramfs and every boot fails,
+    under KVM first, where it would pass for a KVM problem: say it up front instead."""
+    path = tool_env(vng)["PATH"]
+    qemu = f"qemu-system-{os.uname().machine}"
+    wanted = [(("busybox-static", "busybox.static", "busybox"), "busybox (busybox-static)"),
+              ((qemu,), f"{qemu} (qemu-system-x86)" if qemu.endswith("x86_64") else qemu),
+              (("depmod",), "depmod (kmod)")]
+    return [label for names, label in wanted
+            if not any(shutil.which(n, path=path) for n in names)]
+
+
 # --------------------------------------------------------------------------
 # Running with a bound
 # --------------------------------------------------------------------------
@@ -491,6 +505,11 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
             "qemu-system-x86)")
         return 2
     vng = vng or "vng"
+    missing = [] if args.dry_run else missing_host_tools(vng)
+    if missing:
+        say("error: virtme-ng needs " + ", ".join(missing) + " on the host; install them "
+            "(Debian: apt-get install busybox-static qemu-system-x86 kmod)")
+        return 2
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
 
