@@ -74,12 +74,12 @@ FAKE_VNG = textwrap.dedent('''\
 
 FAKE_PYTHON = textwrap.dedent('''\
     #!/bin/sh
-    # Fake project interpreter: "python -m pytest ... --record P" writes a record,
+    # Fake project interpreter: "python -m pytest ... --record=P" writes a record,
     # "python -m reports.compare ... --output F" writes F.
     echo "$@" >> "$FAKE_PY_LOG"
     out=""; rec=""
     while [ $# -gt 0 ]; do
-      case "$1" in --record) rec="$2"; shift;; --output) out="$2"; shift;; esac; shift
+      case "$1" in --record=*) rec="${1#--record=}";; --output) out="$2"; shift;; esac; shift
     done
     [ -n "$rec" ] && echo '{"schema": 1, "host": {"kernel_release": "host"}}' > "$rec"
     [ -n "$out" ] && echo "# comparison" > "$out"
@@ -165,7 +165,7 @@ def test_guest_script_is_sh_and_uses_absolute_paths(tmp_path):
                               ["-n", "auto", "-k", "pipe and not slow"], "5.10.0-46-amd64")
     subprocess.run(["sh", "-n", "-c", script], check=True)
     assert "/p/.venv/bin/python -m pytest" in script
-    assert f"--record {tmp_path / 'out' / 'record.json'}" in script
+    assert f"--record={tmp_path / 'out' / 'record.json'}" in script
     assert "'pipe and not slow'" in script            # quoted for /bin/sh
     assert "mount -t mqueue" in script                 # the guest has no /dev/mqueue
     assert "ln -sfn /proc/self/fd/1 /dev/stdout" in script   # virtme-ng points it at a port
@@ -294,7 +294,7 @@ def test_main_collects_records_and_survives_a_kernel_that_does_not_boot(tmp_path
     # every boot was one guest at a time, TCG, with pytest's arguments inside
     calls = vng_calls(fakes["tmp"])
     assert len(calls) == 3 and all("--disable-kvm" in c for c in calls)
-    assert all("-n 2 suites/pipe --timeout=300 --record" in c[c.index("--exec") + 1] for c in calls)
+    assert all("-n 2 suites/pipe --timeout=300 --record=" in c[c.index("--exec") + 1] for c in calls)
     # the comparison got the host first, then only the kernels that produced a record
     compare_line = [l for l in (fakes["tmp"] / "py.log").read_text().splitlines()
                     if "reports.compare" in l][0].split()

@@ -123,7 +123,7 @@ def test_distro_jobs_run_the_suite_unprivileged_by_docker_defaults(wf):
 def test_distro_jobs_upload_record_even_on_failure(wf):
     steps = wf["jobs"]["distro"]["steps"]
     runs = " ".join(s.get("run", "") for s in steps)
-    assert "pytest -n auto --record reports/out/record.json" in runs
+    assert "pytest -n auto --record=reports/out/record.json" in runs
     upload = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
     assert upload and upload[0]["if"] == "always()"
     assert upload[0]["with"]["name"].startswith("record-")

@@ -121,8 +121,9 @@ def guest_script(python: Path, project: Path, outdir: Path, pytest_args: Sequenc
                  release: str) -> str:
     """The /bin/sh command the guest runs (virtme-ng --exec)."""
     record = outdir / "record.json"
+    # --record=PATH: with a space, an existing PATH would be taken for a test path
     pytest = [str(python), "-m", "pytest", "-p", "no:cacheprovider", *pytest_args,
-              "--record", str(record)]
+              f"--record={record}"]
     q = shlex.quote
     return "; ".join([
         f'echo "{GUEST_MARK} up $(uname -r)"',
@@ -384,7 +385,7 @@ def run_host(python: Path, project: Path, out: Path, pytest_args: Sequence[str],
     say(f"host: running the suite on {os.uname().release}")
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     cmd = [str(python), "-m", "pytest", "-p", "no:cacheprovider", *pytest_args,
-           "--record", str(record)]
+           f"--record={record}"]
     done = runner(cmd, timeout, env=env, log=hostdir / "console.log")
     if record.is_file():
         say(f"host: record {record} (pytest exit {done.returncode}, {done.elapsed:.0f} s)")
