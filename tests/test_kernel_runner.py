@@ -98,9 +98,10 @@ def fakes(tmp_path, monkeypatch):
     py.write_text(FAKE_PYTHON)
     py.chmod(0o755)
     # what vng needs on the host, found beside the fake vng (tool_env puts its directory first)
-    for tool in ("busybox", f"qemu-system-{os.uname().machine}", "depmod"):
+    for tool in ("busybox", f"qemu-system-{os.uname().machine}", "depmod", "systemd-udevd"):
         (bindir / tool).write_text("#!/bin/sh\nexit 0\n")
         (bindir / tool).chmod(0o755)
+    monkeypatch.setattr(run, "UDEVD_PATHS", (str(bindir / "systemd-udevd"),))
     monkeypatch.setenv("FAKE_VNG_LOG", str(tmp_path / "vng.log"))
     monkeypatch.setenv("FAKE_PY_LOG", str(tmp_path / "py.log"))
     (tmp_path / "vng.log").touch()
@@ -373,6 +374,12 @@ def test_main_names_missing_host_tools_before_booting(tmp_path, fakes, capsys, m
     assert rc == 2
     assert "busybox (busybox-static)" in capsys.readouterr().out
     assert vng_calls(fakes["tmp"]) == []
+
+
+def test_missing_udevd_is_named(tmp_path, fakes):
+    """Without udevd the guest's output never reaches vng's stdout."""
+    assert run.missing_host_tools(fakes["vng"], udevd_paths=(str(tmp_path / "none"),)) \
+        == ["systemd-udevd (udev)"]
 
 
 def test_dry_run_prints_commands_and_boots_nothing(tmp_path, fakes, capsys):

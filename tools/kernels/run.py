@@ -189,18 +189,28 @@ def tool_env(vng: str) -> dict[str, str]:
     return env
 
 
-def missing_host_tools(vng: str) -> list[str]:
+# virtme-ng-init (the guest's init) starts udevd from the host's tree at one of these paths.
+UDEVD_PATHS = ("/usr/lib/systemd/systemd-udevd", "/lib/systemd/systemd-udevd")
+
+
+def missing_host_tools(vng: str, udevd_paths: Sequence[str] | None = None) -> list[str]:
     """What vng needs on the host and cannot find, each as "tool (Debian package)".
 
-    Without busybox virtme-ng cannot build the guest's initramfs and every boot fails,
-    under KVM first, where it would pass for a KVM problem: say it up front instead."""
+    Without busybox virtme-ng builds no initramfs and every boot fails, under KVM first,
+    where it would pass for a KVM problem.  Without udevd the guest has no
+    /dev/virtio-ports links, virtme-ng-init falls back to the console, and the command's
+    output and exit status never reach vng's stdout (the guest seems never to start).
+    Say either up front instead."""
     path = tool_env(vng)["PATH"]
     qemu = f"qemu-system-{os.uname().machine}"
     wanted = [(("busybox-static", "busybox.static", "busybox"), "busybox (busybox-static)"),
               ((qemu,), f"{qemu} (qemu-system-x86)" if qemu.endswith("x86_64") else qemu),
               (("depmod",), "depmod (kmod)")]
-    return [label for names, label in wanted
-            if not any(shutil.which(n, path=path) for n in names)]
+    missing = [label for names, label in wanted
+               if not any(shutil.which(n, path=path) for n in names)]
+    if not any(os.path.exists(p) for p in (UDEVD_PATHS if udevd_paths is None else udevd_paths)):
+        missing.append("systemd-udevd (udev)")
+    return missing
 
 
 # --------------------------------------------------------------------------
@@ -509,7 +519,7 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
     missing = [] if args.dry_run else missing_host_tools(vng)
     if missing:
         say("error: virtme-ng needs " + ", ".join(missing) + " on the host; install them "
-            "(Debian: apt-get install busybox-static qemu-system-x86 kmod)")
+            "(Debian: apt-get install busybox-static qemu-system-x86 kmod udev)")
         return 2
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
