@@ -298,16 +298,23 @@ def classify(before: str | None, after: str | None, observed_differ: bool) -> st
     return "verdict"
 
 
-def observed_diff(before: dict | None, after: dict | None) -> list[dict]:
-    """[{key, before, after}] for the observed values that differ."""
+def observed_diff(before: dict | None, after: dict | None,
+                  run_specific: Iterable[str] = ()) -> tuple[list[dict], int]:
+    """([{key, before, after}] for the observed values that differ, how many of the values
+    that differ are run-specific and so left out: pids, ids, inodes, times, race outcomes,
+    which differ between any two runs, on one kernel too)."""
     b = before if isinstance(before, dict) else {}
     a = after if isinstance(after, dict) else {}
-    out = []
+    skip = set(run_specific)
+    out, skipped = [], 0
     for key in sorted(set(a) | set(b)):
         vb, va = b.get(key, _ABSENT), a.get(key, _ABSENT)
         if vb != va:
-            out.append({"key": key, "before": fmt(vb), "after": fmt(va)})
-    return out
+            if key in skip:
+                skipped += 1
+            else:
+                out.append({"key": key, "before": fmt(vb), "after": fmt(va)})
+    return out, skipped
 
 
 def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
@@ -360,8 +367,10 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
     changes = []
     for cid in sorted(set(bmap) | set(omap)):
         b, o = bmap.get(cid), omap.get(cid)
-        diff = observed_diff(b.get("observed") if b else None,
-                             o.get("observed") if o else None) if b and o else []
+        diff, run_specific = observed_diff(
+            b.get("observed"), o.get("observed"),
+            set(b.get("run_specific") or ()) | set(o.get("run_specific") or ())) \
+            if b and o else ([], 0)
         kind = classify(b["verdict"] if b else None, o["verdict"] if o else None, bool(diff))
         if kind is None:
             continue
@@ -382,6 +391,7 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
             "reason_before": (b or {}).get("reason") or "",
             "reason_after": (o or {}).get("reason") or "",
             "observed": diff,
+            "run_specific_differ": run_specific,
             "expected": expected,
             "erratum": ref.get("erratum"),
         })

@@ -133,12 +133,34 @@ def test_observed_value_changes(base, other, old):
 
 
 def test_observed_diff_absent_and_types():
-    diff = compare.observed_diff({"a": 1, "b": [1, 2], "c": True}, {"a": 1, "b": [1, 3], "d": None})
+    diff, run_specific = compare.observed_diff({"a": 1, "b": [1, 2], "c": True},
+                                               {"a": 1, "b": [1, 3], "d": None})
+    assert run_specific == 0
     assert diff == [
         {"key": "b", "before": "[1, 2]", "after": "[1, 3]"},
         {"key": "c", "before": "true", "after": "(absent)"},
         {"key": "d", "before": "(absent)", "after": "-"},
     ]
+
+
+def test_run_specific_values_are_not_kernel_differences(base):
+    """Pids, ids and inodes differ between any two runs: a record that marks them run-specific
+    keeps them out of the value changes, and a claim whose only differences are such values is
+    no change at all; a stable value of the same claim still is."""
+    def run(pid, ino, size):
+        rec = copy.deepcopy(base)
+        claim = next(c for c in rec["claims"] if c["verdict"] == "holds")
+        claim["observed"] = {"l_pid": pid, "inode": ino, "size": size}
+        claim["run_specific"] = ["inode", "l_pid"]
+        return rec, claim["id"]
+
+    (a, cid), (b, _) = run(100, 7, 4096), run(200, 9, 4096)
+    assert cid not in by_id(compare.compare_pair(a, b))
+    c, _ = run(300, 11, 65536)
+    change = by_id(compare.compare_pair(a, c))[cid]
+    assert change["kind"] == "value"
+    assert change["observed"] == [{"key": "size", "before": "4096", "after": "65536"}]
+    assert change["run_specific_differ"] == 2
 
 
 # -- expected by version / kconfig --------------------------------------------------------------

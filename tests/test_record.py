@@ -19,6 +19,7 @@ def test_holds(observe, n):
 @pytest.mark.claim("demo.holds")
 def test_holds_too(observe):
     observe("capacity", 65536)
+    observe("pid", os.getpid(), run_specific=True)
 
 @pytest.mark.claim("demo.violated")
 def test_violated():
@@ -54,7 +55,10 @@ def test_verdicts_reasons_and_observed_values(pytester, monkeypatch, demo):
     assert claims["demo.violated"]["erratum"]["wording"] == "the source's words"
     assert "EBADF" in claims["demo.error"]["reason"] or "Bad file" in claims["demo.error"]["reason"]
     assert claims["demo.absent"]["reason"] == "needs CONFIG_DEMO (kernel built without it)"
-    assert claims["demo.holds"]["observed"] == {"n[1]": 1, "n[2]": 2, "capacity": 65536}
+    assert {k: v for k, v in claims["demo.holds"]["observed"].items() if k != "pid"} \
+        == {"n[1]": 1, "n[2]": 2, "capacity": 65536}
+    assert claims["demo.holds"]["run_specific"] == ["pid"]
+    assert claims["demo.violated"]["run_specific"] == []
     assert len(claims["demo.holds"]["tests"]) == 3
     assert record["summary"] == {"holds": 1, "violated": 1, "not_applicable": 1, "error": 1}
     for key in ("kernel_release", "kernel_version", "arch", "uid", "capabilities", "kconfig",
@@ -74,7 +78,9 @@ def test_claim_id_is_in_the_test_id_and_selects(pytester, monkeypatch, demo):
 def test_xdist_gives_the_same_record(pytester, monkeypatch, demo):
     _, serial = run(pytester, monkeypatch, demo)
     _, parallel = run(pytester, monkeypatch, demo, "-n", "2")
-    strip = lambda rec: [{k: c[k] for k in ("id", "verdict", "reason", "observed")}  # noqa: E731
+    strip = lambda rec: [{k: c[k] for k in ("id", "verdict", "reason", "run_specific")}  # noqa: E731
+                         | {"observed": {n: v for n, v in c["observed"].items()
+                                         if n not in c["run_specific"]}}
                          for c in rec["claims"]]
     assert strip(serial) == strip(parallel)
     assert parallel["run"]["workers"] == 2

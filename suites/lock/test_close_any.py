@@ -39,7 +39,7 @@ def test_closing_another_fd_drops_the_lock(second, ipc, spawn, channel, observe)
         orders.send("exit")
     finally:
         os.close(fd)
-    observe("getlk_before", before)
+    observe("getlk_before", before, run_specific=True)
     observe("getlk_after", after)
     assert before["l_pid"] == holder.pid, f"expected the holder's lock first, F_GETLK gave {before}"
     assert alive and after["l_type"] == "F_UNLCK", (

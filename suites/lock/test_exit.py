@@ -36,7 +36,7 @@ def test_locks_go_with_the_process(how, ipc, spawn, channel, observe):
     finally:
         os.close(fd)
     observe("holder_ended", str(ended))
-    observe("getlk_before", before)
+    observe("getlk_before", before, run_specific=True)
     observe("getlk_after", after)
     assert before["l_pid"] == pid, f"expected the child's lock to be visible first, F_GETLK gave {before}"
     assert after["l_type"] == TYPE_NAMES[F_UNLCK], (

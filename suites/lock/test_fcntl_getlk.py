@@ -34,7 +34,7 @@ def test_getlk_reports_the_blocking_lock(held, asked, conflicts, ipc, spawn, cha
         found = getlk(fd, asked, 0, 0).describe()
     finally:
         os.close(fd)
-    observe("flock", found)
+    observe("flock", found, run_specific=True)
     if conflicts:
         expected = {"l_type": TYPE_NAMES[held], "l_start": 10, "l_len": 10, "l_pid": holder_pid}
     else:

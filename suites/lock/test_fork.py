@@ -30,7 +30,7 @@ def test_child_does_not_inherit_lock(ipc, spawn, observe):
         holder, outcome = spawn.run(_inherited_fd_view, fd, timeout=2).unwrap()
     finally:
         os.close(fd)
-    observe("getlk_in_child", holder)
+    observe("getlk_in_child", holder, run_specific=True)
     observe("setlk_in_child", outcome)
     assert holder["l_pid"] == os.getpid() and is_refusal(outcome), (
         f"expected the child to see the parent (pid {os.getpid()}) as holder and be refused "

@@ -34,7 +34,7 @@ def test_marker_bits_and_their_display(ipc, spawn, observe):
     listing, chmod_status, chmod_error = spawn.run(_ls_and_chmod, path, timeout=10).unwrap()
     mode_after = stat.S_IMODE(os.stat(path).st_mode)
     observe("mode", oct(mode))
-    observe("ls_line", listing)
+    observe("ls_line", listing, run_specific=True)
     observe("chmod_plus_l_status", chmod_status)
     observe("chmod_plus_l_error", chmod_error)
     assert mode & stat.S_ISGID and not mode & stat.S_IXGRP, f"expected set-group-ID without group-execute, mode is {oct(mode)}"

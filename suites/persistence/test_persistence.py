@@ -197,8 +197,8 @@ def test_process_persistence(facility, ipc, spawn, channel, observe):
         there_after_exit, after_exit = look(ctx, info)
     finally:
         _close_ctx(ctx)
-    observe("while_maker_lives", while_alive)
-    observe("after_maker_exits", after_exit)
+    observe("while_maker_lives", while_alive, run_specific=True)
+    observe("after_maker_exits", after_exit, run_specific=True)
     assert there_while_alive, f"{facility}: the probe should see the object while its maker lives, it saw: {while_alive}"
     assert not there_after_exit, (
         f"expected the {facility} to vanish with its only process, after the exit: {after_exit}")
@@ -329,7 +329,7 @@ def test_kernel_persistence(facility, ipc, spawn, kernel, observe):
     if not sysv and ended.errno == errno.ENOSYS:
         pytest.skip(f"needs POSIX {kind} support in the kernel (CONFIG_POSIX_MQUEUE for mq); {ended}")
     ended.unwrap()
-    observe("creator_exit", str(ended))
+    observe("creator_exit", str(ended), run_specific=True)
     if facility == "sysv_shm" and kernel.sysctl("kernel/shm_rmid_forced") == "1":
         # This kernel is told to destroy unattached segments with their creator.
         observe("shm_rmid_forced", 1)

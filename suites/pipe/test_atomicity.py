@@ -118,8 +118,8 @@ def test_large_records_may_interleave(size, spawn, observe):
     split = _split_runs(stream, size)
     observe("record size", size)
     observe("records", WRITERS * count)
-    observe("interleaving seen", bool(split))
-    observe("split records", len(split))
+    observe("interleaving seen", bool(split), run_specific=True)
+    observe("split records", len(split), run_specific=True)
     _check_every_byte_arrived(stream, size, count)
 
 
@@ -135,7 +135,7 @@ def test_nonblocking_writers_stay_atomic(size, spawn, observe):
     split = _split_runs(stream, size)
     partial = sum(s["partial writes"] for s in stats)
     observe("records", WRITERS * count)
-    observe("EAGAIN", sum(s["EAGAIN"] for s in stats))
+    observe("EAGAIN", sum(s["EAGAIN"] for s in stats), run_specific=True)
     observe("partial writes", partial)
     observe("split records", len(split))
     _check_every_byte_arrived(stream, size, count)

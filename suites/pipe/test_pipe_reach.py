@@ -40,8 +40,8 @@ def test_no_name_to_open(spawn, channel, observe):
         pipefs_mounted = child.value(5)
     finally:
         close_all(r, w)
-    observe("link", link)
-    observe("inode", ino)
+    observe("link", link, run_specific=True)
+    observe("inode", ino, run_specific=True)
     observe("pipefs_mounted", pipefs_mounted)
     assert link == f"pipe:[{ino}]", f"expected the fd link to read pipe:[{ino}], it reads {link!r}"
     assert not pipefs_mounted, "pipefs is mounted in this mount namespace: pipes would have paths"
@@ -128,7 +128,7 @@ def test_scm_rights_passes_it(spawn, privilege, ipc, observe, who):
         finally:
             close_all(r, w)
     observe("receiver_uid", got["uid"])
-    observe("received_inode", got["inode"])
+    observe("received_inode", got["inode"], run_specific=True)
     assert (got["data"], got["inode"]) == (MESSAGE, ino), (
         f"expected the received fd to be pipe inode {ino} carrying {MESSAGE!r}, "
         f"it was inode {got['inode']} carrying {got['data']!r}")
@@ -164,7 +164,7 @@ def test_outlives_its_creator_while_held(spawn, channel, observe):
         held_ino = os.fstat(held).st_ino
     finally:
         close_all(*(fd for fd in (held, gate_w) if fd is not None))
-    observe("creator_inode", ino)
+    observe("creator_inode", ino, run_specific=True)
     observe("data_after_creator_exit", data.decode())
     assert (data, held_ino) == (b"kept", ino), (
         f"expected pipe inode {ino} to keep b'kept' after its creator exited, "
@@ -197,8 +197,8 @@ def test_nothing_to_reopen_after_last_close(spawn, channel, observe):
         gone[end] = libc.errno_name(exc.errno)
     alive = holder.alive()
     to_child.send("exit")
-    observe("holder_inode", ino)
-    observe("link_while_held", link_while_held)
+    observe("holder_inode", ino, run_specific=True)
+    observe("link_while_held", link_while_held, run_specific=True)
     observe("reopen_after_close", gone)
     assert link_while_held == f"pipe:[{ino}]", (
         f"expected /proc/{pid}/fd/{r} to read pipe:[{ino}] while held, it read {link_while_held!r}")

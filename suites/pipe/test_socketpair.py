@@ -68,8 +68,8 @@ def test_both_directions_at_once(spawn, observe):
     observe("bytes_each_way", TRANSFER)
     observe("parent_received", mine["received"])
     observe("child_received", theirs["received"])
-    observe("parent_received_while_sending", mine["received_while_sending"])
-    observe("child_received_while_sending", theirs["received_while_sending"])
+    observe("parent_received_while_sending", mine["received_while_sending"], run_specific=True)
+    observe("child_received_while_sending", theirs["received_while_sending"], run_specific=True)
     assert (mine["received"], theirs["received"]) == ({"C": TRANSFER}, {"P": TRANSFER}), (
         f"expected each end to receive exactly the peer's {TRANSFER} bytes and none of its own, "
         f"parent received {mine['received']}, child received {theirs['received']}")

@@ -16,7 +16,7 @@ def test_ftok_keys(ipc, observe):
     open(path, "w").close()
     keys = {pid: libc.ftok(path, pid) for pid in (1, 2, 0xff, 257)}
     for pid, key in keys.items():
-        observe(f"key_id{pid}", f"{key & 0xffffffff:#010x}")
+        observe(f"key_id{pid}", f"{key & 0xffffffff:#010x}", run_specific=True)
     assert libc.ftok(path, 1) == keys[1], "expected ftok to be deterministic for one path and id"
     assert len({keys[1], keys[2], keys[0xff]}) == 3, f"expected distinct keys for ids 1, 2, 255, got {keys}"
     assert keys[257] == keys[1], (f"expected only the low 8 bits of id to count (ftok(p, 257) == ftok(p, 1)), "
@@ -37,7 +37,7 @@ def test_private_always_new(ipc, observe, kind):
     """Two IPC_PRIVATE gets make two objects with different ids, both with key 0."""
     first = sv.make(ipc, kind, key=libc.IPC_PRIVATE)
     second = sv.make(ipc, kind, key=libc.IPC_PRIVATE)
-    observe("ids", [first, second])
+    observe("ids", [first, second], run_specific=True)
     assert first != second, f"expected IPC_PRIVATE to create a new {kind} object, got id {first} twice"
     keys = [sysv.stat(kind, i).perm.key for i in (first, second)]
     assert keys == [0, 0], f"expected both objects to carry key IPC_PRIVATE (0), IPC_STAT says {keys}"
@@ -55,7 +55,7 @@ def test_creat_opens_existing(ipc, observe, kind):
     key = ipc.key()
     ident = sv.make(ipc, kind, key=key)
     again = succeeds(_kind_get, kind, key, libc.IPC_CREAT | 0o600, what=f"{kind}get(existing, IPC_CREAT)")
-    observe("id", ident)
+    observe("id", ident, run_specific=True)
     assert again == ident, f"expected IPC_CREAT to open the existing {kind} object {ident}, got {again}"
 
 

@@ -37,11 +37,12 @@ def test_no_descriptor(ipc, spawn, observe, kind):
     except OSError:
         pass  # not created: the child's error below says why
     seen = result.unwrap()
-    observe("id", seen["id"])
+    observe("id", seen["id"], run_specific=True)
     observe("new_fds", seen["new_fds"])
     assert not seen["new_fds"] and not seen["changed"], (
         f"expected {kind}get to open no file descriptor, new fds {seen['new_fds']}, changed {seen['changed']}")
     if seen["polled"] is not None:
-        observe("poll_revents", [[fd, "POLLNVAL" if ev == select.POLLNVAL else ev] for fd, ev in seen["polled"]])
+        observe("poll_revents", [[fd, "POLLNVAL" if ev == select.POLLNVAL else ev] for fd, ev in seen["polled"]],
+                run_specific=True)
         assert seen["polled"] == [(seen["id"], select.POLLNVAL)], (
             f"expected poll on id {seen['id']} to report POLLNVAL (not a descriptor), got {seen['polled']}")

@@ -44,7 +44,7 @@ def test_outlives_creator(ipc, spawn, kernel, observe, kind):
     except OSError as exc:
         error = errno.errorcode.get(exc.errno, exc.errno)
     ident = result.unwrap()
-    observe("id", ident)
+    observe("id", ident, run_specific=True)
     # kernel.shm_rmid_forced=1 tells the kernel to remove a segment nobody has attached
     # when its creator exits: there the segment must be gone.
     forced = kind == "shm" and kernel.sysctl("kernel/shm_rmid_forced") == "1"

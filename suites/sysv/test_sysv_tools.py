@@ -32,7 +32,7 @@ def test_ipcs_lists_object(ipc, spawn, observe, kind):
     assert status == 0, f"ipcs {OPTION[kind]} failed with status {status}: {err.strip()}"
     lines = [line.split() for line in out.splitlines()]
     ours = [f for f in lines if len(f) > 1 and f[0].lower() == f"{key:#010x}" and f[1] == str(ident)]
-    observe("line", " ".join(ours[0]) if ours else None)
+    observe("line", " ".join(ours[0]) if ours else None, run_specific=True)
     assert ours, f"expected ipcs {OPTION[kind]} to list key {key:#010x} id {ident}, it printed:\n{out}"
 
 

@@ -22,6 +22,6 @@ def test_rmid_discards(ipc, observe):
     fails_with(errno.ENOENT, libc.msgget, key, 0, what="msgget of the removed queue's key")
     again = ipc.msgq(key=key)
     ds = sysv.stat("msg", again)
-    observe("ids", {"removed": msqid, "recreated": again})
+    observe("ids", {"removed": msqid, "recreated": again}, run_specific=True)
     assert (ds.qnum, ds.cbytes) == (0, 0), (
         f"expected the queue made again with the same key to be empty, it holds {ds.qnum} messages")

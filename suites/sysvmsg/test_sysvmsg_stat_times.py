@@ -35,8 +35,8 @@ def test_send_then_receive(ipc, spawn, observe):
     got = {"after_send": {"lspid": sent.lspid, "lrpid": sent.lrpid, "stime": sent.stime, "rtime": sent.rtime},
            "after_receive": {"lspid": received.lspid, "lrpid": received.lrpid,
                              "stime": received.stime, "rtime": received.rtime}}
-    observe("msqid_ds", got)
-    observe("pids", {"sender": sender, "receiver": receiver})
+    observe("msqid_ds", got, run_specific=True)
+    observe("pids", {"sender": sender, "receiver": receiver}, run_specific=True)
     ok = (sent.lspid == sender and sent.lrpid == 0 and sent.rtime == 0 and within(sent.stime, before, after)
           and received.lspid == sender and received.lrpid == receiver and received.stime == sent.stime
           and within(received.rtime, before, after))
