@@ -317,10 +317,20 @@ def observed_diff(before: dict | None, after: dict | None,
     return out, skipped
 
 
+def _held(record: dict, cap: Any) -> bool | None:
+    """Whether the run held capability cap (None: the record does not say)."""
+    caps = (record.get("host") or {}).get("capabilities")
+    if not isinstance(cap, str) or not isinstance(caps, dict) \
+            or not isinstance(caps.get("missing"), list):
+        return None
+    return cap not in caps["missing"]
+
+
 def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
     """Notes from the claim's catalogue entry that explain a difference between
     the two runs: a `changes` version the two kernels straddle, a `changes`
-    kconfig option (or an option the claim needs) set differently, or the
+    kconfig option (or an option the claim needs) set differently, a `changes`
+    capability that one run held and the other did not, or the
     claim's `kernel` range (since/until) with one kernel in and one out."""
     notes: list[str] = []
     kb, ko = kernel_version(base), kernel_version(other)
@@ -337,6 +347,10 @@ def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
             return False  # unknown on one side: cannot explain anything
         return cb[option] != co[option]
 
+    def capability_differs(cap: Any) -> bool:
+        held = [_held(run, cap) for run in (base, other)]
+        return None not in held and held[0] != held[1]
+
     for change in claim.get("changes") or []:
         if not isinstance(change, dict):
             continue
@@ -345,6 +359,8 @@ def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
             notes.append(f"version {change['version']}: {note}".rstrip(": "))
         if "kconfig" in change and kconfig_differs(change["kconfig"]):
             notes.append(f"kconfig {change['kconfig']}: {note}".rstrip(": "))
+        if "capability" in change and capability_differs(change["capability"]):
+            notes.append(f"capability {change['capability']}: {note}".rstrip(": "))
     rng = claim.get("kernel") if isinstance(claim.get("kernel"), dict) else {}
     if rng.get("since") and straddles(rng["since"]):
         notes.append(f"version {rng['since']}: the claim as worded holds since {rng['since']}")
@@ -353,6 +369,20 @@ def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
     for option in claim.get("kconfig") or []:
         if kconfig_differs(option):
             notes.append(f"kconfig {option}: the facility needs it")
+    return notes
+
+
+def privilege_explains(b: dict, o: dict, base: dict, other: dict) -> list[str]:
+    """A claim that became (not) applicable because one run lacked a capability: its skip
+    reason names the capability (the suite's reasons say what would enable a claim), and
+    the run that skipped lacks it while the other holds it."""
+    na_claim, na_run, ok_run = (o, other, base) if o["verdict"] == "not_applicable" \
+        else (b, base, other)
+    reason = na_claim.get("reason") or ""
+    notes = []
+    for cap in dict.fromkeys(re.findall(r"\bCAP_[A-Z_]+", reason)):
+        if _held(na_run, cap) is False and _held(ok_run, cap) is True:
+            notes.append(f"capability {cap}: the run without it skips the claim")
     return notes
 
 
@@ -380,6 +410,8 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
         merged["changes"] = list((b or {}).get("changes") or []) + [
             c for c in (o or {}).get("changes") or [] if c not in ((b or {}).get("changes") or [])]
         expected = expected_by(merged, base, other) if b and o else []
+        if kind in ("not_applicable", "applicable") and not expected:
+            expected = privilege_explains(b, o, base, other)
         changes.append({
             "id": cid,
             "kind": kind,

@@ -2,8 +2,9 @@
 
 base-6.18.json   the baseline (6.18.44, Debian 12, CONFIG_MANDATORY_FILE_LOCKING not set)
 other-5.10.json  every transition kind against the baseline, one unexplained regression
-                 (pipe.atomic.small) and one difference expected by version and kconfig
-                 (lock.mandatory)
+                 (pipe.atomic.small), one difference expected by version and kconfig
+                 (lock.mandatory) and one by capability (sysvmsg.qbytes_raise: the baseline
+                 lacks CAP_SYS_RESOURCE, which its skip reason names)
 old-2.6.9.json   only differences the catalogue expects (pipe capacity 4096 before 2.6.11,
                  no O_DIRECT pipes before 3.4, no OFD locks before 3.15, mandatory locking
                  before 5.15) plus System V ids that differ
@@ -163,6 +164,45 @@ def test_run_specific_values_are_not_kernel_differences(base):
     assert change["run_specific_differ"] == 2
 
 
+def _with_caps(rec: dict, missing: list[str]) -> dict:
+    rec = copy.deepcopy(rec)
+    rec["host"]["capabilities"] = {"effective": "0", "missing": missing}
+    return rec
+
+
+def test_expected_by_capability(base):
+    """A value change the catalogue ties to a capability is expected when one run held it and
+    the other did not, and not otherwise."""
+    priv = _with_caps(base, [])
+    claim = next(c for c in priv["claims"] if c["verdict"] == "holds")
+    claim["observed"] = {"above_max": 2097152}
+    claim["changes"] = [{"capability": "CAP_SYS_RESOURCE", "note": "may exceed pipe-max-size"}]
+    unpriv = _with_caps(priv, ["CAP_SYS_RESOURCE"])
+    next(c for c in unpriv["claims"] if c["id"] == claim["id"])["observed"] = {"above_max": "EPERM"}
+    change = by_id(compare.compare_pair(priv, unpriv))[claim["id"]]
+    assert change["expected"] == ["capability CAP_SYS_RESOURCE: may exceed pipe-max-size"]
+    same_caps = _with_caps(unpriv, [])
+    assert by_id(compare.compare_pair(priv, same_caps))[claim["id"]]["expected"] == []
+
+
+def test_skip_for_a_missing_capability_is_expected(base):
+    """holds -> not_applicable whose skip reason names a capability the skipping run lacks."""
+    root = _with_caps(base, [])
+    claim = next(c for c in root["claims"] if c["verdict"] == "holds")
+    nobody = _with_caps(root, ["CAP_SETUID", "CAP_SETGID"])
+    skipped = next(c for c in nobody["claims"] if c["id"] == claim["id"])
+    skipped["verdict"] = "not_applicable"
+    skipped["reason"] = "needs a process of a second uid: the suite must hold CAP_SETUID and CAP_SETGID"
+    change = by_id(compare.compare_pair(root, nobody))[claim["id"]]
+    assert change["kind"] == "not_applicable"
+    assert change["expected"] == ["capability CAP_SETUID: the run without it skips the claim",
+                                  "capability CAP_SETGID: the run without it skips the claim"]
+    back = by_id(compare.compare_pair(nobody, root))[claim["id"]]
+    assert back["kind"] == "applicable" and len(back["expected"]) == 2
+    # the same skip on a run that holds the capability is not explained by it
+    assert by_id(compare.compare_pair(root, _with_caps(nobody, [])))[claim["id"]]["expected"] == []
+
+
 # -- expected by version / kconfig --------------------------------------------------------------
 
 def test_expected_by_version_and_kconfig(base, other):
@@ -285,7 +325,7 @@ def test_markdown(base, other):
     assert "\u274c **FAIL: 1 unexplained regression" in md
     assert "#### Regressions (holds \u2192 violated): 1" in md
     assert "| `pipe.atomic.small`<br>Writes of &lt;= PIPE\\_BUF" in md
-    assert "<details><summary>Expected by version/config: 1</summary>" in md
+    assert "<details><summary>Expected by version/config: 2</summary>" in md
     # every table row has the same number of cells as its header
     for line in md.splitlines():
         if line.startswith("| `"):
