@@ -55,6 +55,8 @@ def render(record: dict) -> str:
         reason = _one_line(claim.get("reason"))
         if verdict == "holds":
             totals["pass"] += 1
+            if reason:  # which documented behaviour this kernel showed (e.g. mand ignored)
+                lines.append(f"# {cid}: {reason}")
             lines.append(f"ok {n} {cid}")
         elif verdict == "not_applicable":
             totals["skip"] += 1

@@ -80,6 +80,17 @@ def test_ktap_diagnostics_precede_their_result(record):
     assert lines[i - 1].startswith("# pipe.atomic.small: ")
 
 
+def test_ktap_holds_with_a_note(record):
+    """A claim that holds with a note (which behaviour this kernel showed) keeps it as a diagnostic."""
+    rec = copy.deepcopy(record)
+    held = next(c for c in rec["claims"] if c["verdict"] == "holds")
+    held["reason"] = "mand ignored: the read went through"
+    lines = ktap.render(rec).splitlines()
+    i = lines.index(next(l for l in lines if l.endswith(" " + held["id"])))
+    assert lines[i].startswith("ok ") and "# SKIP" not in lines[i]
+    assert lines[i - 1] == f"# {held['id']}: mand ignored: the read went through"
+
+
 def test_ktap_one_line_reasons_and_safe_names(record):
     rec = copy.deepcopy(record)
     rec["claims"][0].update(verdict="not_applicable", reason="no ipcs\n  install util-linux\t!")

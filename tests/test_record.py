@@ -17,9 +17,11 @@ def test_holds(observe, n):
     observe("n", n)
 
 @pytest.mark.claim("demo.holds")
-def test_holds_too(observe):
+def test_holds_too(observe, verdict_note):
     observe("capacity", 65536)
     observe("pid", os.getpid(), run_specific=True)
+    verdict_note("not enforced: read went through")
+    verdict_note("not enforced: write went through")
 
 @pytest.mark.claim("demo.violated")
 def test_violated():
@@ -58,6 +60,8 @@ def test_verdicts_reasons_and_observed_values(pytester, monkeypatch, demo):
     assert {k: v for k, v in claims["demo.holds"]["observed"].items() if k != "pid"} \
         == {"n[1]": 1, "n[2]": 2, "capacity": 65536}
     assert claims["demo.holds"]["run_specific"] == ["pid"]
+    # notes of a claim that holds become its reason, said once per head
+    assert claims["demo.holds"]["reason"] == "not enforced: read went through, write went through"
     assert claims["demo.violated"]["run_specific"] == []
     assert len(claims["demo.holds"]["tests"]) == 3
     assert record["summary"] == {"holds": 1, "violated": 1, "not_applicable": 1, "error": 1}

@@ -21,6 +21,11 @@ NO_MAND = ("mounting with mand needs CAP_SYS_ADMIN in the initial user namespace
            "(run as root to test enforcement)")
 
 
+# What the verdict's reason says was seen (the claim holds either way on its kernel).
+ENFORCED = "mandatory locking enforced: "
+IGNORED = "mand ignored as from 5.15 on (no CONFIG_MANDATORY_FILE_LOCKING), the lock stays advisory: "
+
+
 @pytest.fixture
 def mand_file(ipc, spawn, channel, kernel, observe):
     """(path of a mode-02644 file on a private `mand` tmpfs, whether this kernel should enforce)."""
@@ -47,7 +52,7 @@ def mand_file(ipc, spawn, channel, kernel, observe):
 
 @pytest.mark.claim("lock.mandatory")
 @pytest.mark.parametrize("op", ["read", "write"])
-def test_nonblocking_io_on_locked_file(op, mand_file, spawn, observe):
+def test_nonblocking_io_on_locked_file(op, mand_file, spawn, observe, verdict_note):
     """O_NONBLOCK read/write of a write-locked mandatory-mode file: EAGAIN if enforced, else done."""
     path, enforced = mand_file
     fd = os.open(path, os.O_RDWR)
@@ -64,10 +69,12 @@ def test_nonblocking_io_on_locked_file(op, mand_file, spawn, observe):
     else:
         assert outcome == 8, (f"mand is ignored on this kernel (5.15+ or no CONFIG_MANDATORY_FILE_LOCKING): "
                               f"expected the {op} to go through the advisory lock (8 bytes), kernel gave {outcome}")
+    verdict_note(ENFORCED + f"O_NONBLOCK {op} of the locked region failed with EAGAIN" if enforced
+                 else IGNORED + f"O_NONBLOCK {op} of the locked region went through")
 
 
 @pytest.mark.claim("lock.mandatory")
-def test_blocking_write_on_locked_file(mand_file, spawn, observe):
+def test_blocking_write_on_locked_file(mand_file, spawn, observe, verdict_note):
     """A blocking write of a write-locked mandatory-mode file sleeps until unlock if enforced."""
     path, enforced = mand_file
     fd = os.open(path, os.O_RDWR)
@@ -83,3 +90,5 @@ def test_blocking_write_on_locked_file(mand_file, spawn, observe):
     observe("blocking_write", outcome)
     observe("enforced", enforced)  # had the write returned while the lock was held, value() said so
     assert outcome == 8, f"expected the write to complete with 8 bytes{' after the unlock' if enforced else ''}, got {outcome}"
+    verdict_note(ENFORCED + "a blocking write slept in write() until the unlock" if enforced
+                 else IGNORED + "a blocking write went through at once")

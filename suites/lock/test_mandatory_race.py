@@ -13,7 +13,8 @@ TEXT = b"RACED-IN"
 
 
 @pytest.mark.claim("lock.mandatory.race")
-def test_in_flight_write_lands_in_locked_region(kernel, request, spawn, channel, observe):
+def test_in_flight_write_lands_in_locked_region(kernel, request, spawn, channel, observe,
+                                                verdict_note):
     """A write stalled mid-copy (userfaultfd) completes into a region locked after its check."""
     if not expects_enforcement(kernel):
         pytest.skip("mandatory locking is not in this kernel (removed in 5.15 / "
@@ -34,9 +35,11 @@ def test_in_flight_write_lands_in_locked_region(kernel, request, spawn, channel,
         fresh = spawn.run(io_once, path, "write", True, timeout=2).unwrap()
     finally:
         os.close(fd)
-    observe("fault_address", detail)
+    observe("fault_address", detail, run_specific=True)
     observe("in_flight_write", count)
     observe("region_under_lock", content.decode(errors="replace"))
     observe("fresh_nonblocking_write", fresh)
     assert content == TEXT, (f"expected the in-flight write to modify the region locked after its "
                              f"check (the documented race), the region holds {content!r}")
+    verdict_note(f"raced: a write() held mid-copy after its lock check wrote {count} bytes into the "
+                 f"region locked meanwhile; a fresh O_NONBLOCK write then got {fresh}")
