@@ -348,7 +348,6 @@ def test_main_host_record_is_the_baseline(tmp_path, fakes):
 
 
 @pytest.mark.parametrize("argv, message", [
-    ([], ""),
     (["/nonexistent/vmlinuz-1.2.3"], "no such kernel image"),
     (["--kvm", "maybe", "k"], ""),
 ])
@@ -380,6 +379,33 @@ def test_missing_udevd_is_named(tmp_path, fakes):
     """Without udevd the guest's output never reaches vng's stdout."""
     assert run.missing_host_tools(fakes["vng"], udevd_paths=(str(tmp_path / "none"),)) \
         == ["systemd-udevd (udev)"]
+
+
+def test_no_kernel_given_fetches_debians(tmp_path, fakes, capsys, monkeypatch):
+    """One command on a machine with no kernel images: the runner fetches Debian's own."""
+    images = [make_kernel(tmp_path / r, r) for r in ("5.10.0-46-amd64", "6.1.0-57-amd64")]
+    asked = {}
+
+    def fake_fetch(series, cache, update=True):
+        asked.update(series=series, cache=cache)
+        return images
+
+    monkeypatch.setattr(run.fetch, "fetch", fake_fetch)
+    rc = run.main(["--dry-run", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out"),
+                   "--vng", fakes["vng"], "--python", fakes["python"]])
+    assert rc == 0
+    assert asked == {"series": list(run.fetch.DEFAULT_SERIES), "cache": tmp_path / "cache"}
+    out = capsys.readouterr().out
+    assert all(str(i) in out for i in images)
+
+
+def test_no_kernel_and_fetch_fails_exits_2(tmp_path, fakes, capsys, monkeypatch):
+    def failing(series, cache, update=True):
+        raise subprocess.CalledProcessError(100, ["apt-get", "update"])
+
+    monkeypatch.setattr(run.fetch, "fetch", failing)
+    assert run.main(["--dry-run", "--python", fakes["python"], "--vng", fakes["vng"]]) == 2
+    assert "fetching kernels failed" in capsys.readouterr().out
 
 
 def test_dry_run_prints_commands_and_boots_nothing(tmp_path, fakes, capsys):

@@ -1,11 +1,12 @@
 """Run the conformance suite under other kernels with virtme-ng, then compare.
 
-    python -m tools.kernels.run [options] KERNEL [KERNEL ...] [-- PYTEST-ARGS ...]
+    python -m tools.kernels.run [options] [KERNEL ...] [-- PYTEST-ARGS ...]
 
 KERNEL is a vmlinuz whose modules sit beside it in ``lib/modules/<release>``,
 as ``dpkg-deb -x`` of a Debian ``linux-image-*-unsigned`` package leaves them
 (``ROOT/boot/vmlinuz-<release>`` and ``ROOT/lib/modules/<release>``), or such
-an unpacked ROOT directory.  ``python -m tools.kernels.fetch`` makes them.
+an unpacked ROOT directory.  ``python -m tools.kernels.fetch`` makes them; with no
+KERNEL the runner fetches Debian's 5.10, 6.1 and 6.12 itself (``--cache``).
 
 For each kernel, one at a time, virtme-ng boots it with the host's file system
 shared read-only, runs the suite inside with the project's venv interpreter
@@ -41,6 +42,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
+
+from tools.kernels import fetch
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = PROJECT / "reports" / "out" / "kernels"
@@ -449,8 +452,12 @@ def parser() -> argparse.ArgumentParser:
         epilog="Arguments after -- go to pytest inside every guest (default: -n auto). "
                "Exit status: 0 all kernels recorded and no unexplained regression, "
                "1 a kernel failed or the comparison found one, 2 usage error.")
-    p.add_argument("kernels", nargs="+", metavar="KERNEL",
-                   help="vmlinuz with lib/modules/<release> beside it, or an unpacked package root")
+    p.add_argument("kernels", nargs="*", metavar="KERNEL",
+                   help="vmlinuz with lib/modules/<release> beside it, or an unpacked package root "
+                        "(none: fetch Debian's " + " ".join(fetch.DEFAULT_SERIES) + " with tools.kernels.fetch)")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="where fetched kernels are kept when no KERNEL is given "
+                        "(default: tools.kernels.fetch's, $IPC_KERNEL_CACHE or /var/tmp/ipc-conformance/kernels)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"output directory, one subdirectory per kernel (default: {DEFAULT_OUT})")
     p.add_argument("--python", type=Path, default=None,
@@ -495,8 +502,22 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
         say(f"{python}: no such interpreter (create the venv: python3 -m venv .venv && "
             ".venv/bin/pip install -e .)")
         return 2
+    kernel_args = list(args.kernels)
+    if not kernel_args:
+        # One command on a machine that has no kernel images yet: Debian's, cached.
+        say("no KERNEL given: fetching Debian " + ", ".join(fetch.DEFAULT_SERIES))
+        try:
+            kernel_args = [str(v) for v in fetch.fetch(list(fetch.DEFAULT_SERIES),
+                                                        (args.cache or fetch.DEFAULT_CACHE).absolute(),
+                                                        update=True)]
+        except (subprocess.CalledProcessError, OSError) as exc:
+            say(f"error: fetching kernels failed: {exc}")
+            return 2
+        if not kernel_args:
+            say("error: no kernel could be fetched")
+            return 2
     kernels, bad = [], False
-    for k in args.kernels:
+    for k in kernel_args:
         try:
             kernels.append(resolve_kernel(k))
         except KernelError as exc:
