@@ -229,6 +229,17 @@ def test_run_bounded_pipes_logs_and_kills_the_group_on_timeout(tmp_path):
     assert done.elapsed < 20
 
 
+def test_run_bounded_kills_what_never_prints_its_mark(tmp_path):
+    """A guest that never boots (QEMU in the firmware) is killed at the boot bound, not the
+    run's; once the mark has come, only the run's bound applies."""
+    done = run.run_bounded(["sh", "-c", "echo firmware; sleep 30"], 20, mark="up", mark_timeout=0.5)
+    assert done.timed_out and done.mark_missed and done.elapsed < 10
+    done = run.run_bounded(["sh", "-c", "echo up; sleep 1; echo done"], 20, mark="up",
+                           mark_timeout=0.5)
+    assert not done.timed_out and not done.mark_missed and done.returncode == 0
+    assert done.output.splitlines() == ["up", "done"]
+
+
 def test_run_bounded_missing_program():
     done = run.run_bounded(["/nonexistent/vng"], 5)
     assert done.returncode == 127 and not done.timed_out
@@ -313,6 +324,19 @@ def test_main_timeout_does_not_stop_the_others(tmp_path, fakes, capsys):
     text = capsys.readouterr().out
     assert rc == 1
     assert "6.1.0-slow-amd64: FAILED timeout" in text
+    assert (out / "6.1.0-56-amd64" / "record.json").is_file()
+
+
+def test_main_kernel_that_does_not_boot_in_time(tmp_path, fakes, capsys):
+    slow = make_kernel(tmp_path / "a", "6.1.0-slow-amd64")     # the fake prints nothing for 60 s
+    good = make_kernel(tmp_path / "b", "6.1.0-56-amd64")
+    out = tmp_path / "out"
+    rc = run.main([str(slow), str(good), "--out", str(out), "--vng", fakes["vng"], "--python",
+                   fakes["python"], "--kvm", "no", "--boot-timeout", "1", "--no-host",
+                   "--no-compare"])
+    text = capsys.readouterr().out
+    assert rc == 1
+    assert "6.1.0-slow-amd64: FAILED boot-timeout: the guest did not start the suite within" in text
     assert (out / "6.1.0-56-amd64" / "record.json").is_file()
 
 
