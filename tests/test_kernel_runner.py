@@ -399,10 +399,10 @@ def test_main_names_missing_host_tools_before_booting(tmp_path, fakes, capsys, m
     assert vng_calls(fakes["tmp"]) == []
 
 
-def test_missing_udevd_is_named(tmp_path, fakes):
+def test_missing_udevd_is_named(tmp_path, fakes, monkeypatch):
     """Without udevd the guest's output never reaches vng's stdout."""
-    assert run.missing_host_tools(fakes["vng"], udevd_paths=(str(tmp_path / "none"),)) \
-        == ["systemd-udevd (udev)"]
+    monkeypatch.setattr(run, "UDEVD_PATHS", (str(tmp_path / "none"),))
+    assert run.missing_host_tools(fakes["vng"]) == ["systemd-udevd (udev)"]
 
 
 def test_no_kernel_given_fetches_debians(tmp_path, fakes, capsys, monkeypatch):

@@ -199,7 +199,7 @@ def tool_env(vng: str) -> dict[str, str]:
 UDEVD_PATHS = ("/usr/lib/systemd/systemd-udevd", "/lib/systemd/systemd-udevd")
 
 
-def missing_host_tools(vng: str, udevd_paths: Sequence[str] | None = None) -> list[str]:
+def missing_host_tools(vng: str) -> list[str]:
     """What vng needs on the host and cannot find, each as "tool (Debian package)".
 
     Without busybox virtme-ng builds no initramfs and every boot fails, under KVM first,
@@ -214,7 +214,7 @@ def missing_host_tools(vng: str, udevd_paths: Sequence[str] | None = None) -> li
               (("depmod",), "depmod (kmod)")]
     missing = [label for names, label in wanted
                if not any(shutil.which(n, path=path) for n in names)]
-    if not any(os.path.exists(p) for p in (UDEVD_PATHS if udevd_paths is None else udevd_paths)):
+    if not any(os.path.exists(p) for p in UDEVD_PATHS):
         missing.append("systemd-udevd (udev)")
     return missing
 
@@ -271,16 +271,15 @@ def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
     deadline = start + timeout
     mark_deadline = start + mark_timeout if mark and mark_timeout is not None else None
     while True:
-        now = time.monotonic()
         until = deadline if mark_deadline is None or seen else min(deadline, mark_deadline)
         try:
-            proc.wait(timeout=max(until - now, 0))
+            proc.wait(timeout=max(until - time.monotonic(), 0))
             break
         except subprocess.TimeoutExpired:
-            if seen and time.monotonic() < deadline:
+            before_deadline = time.monotonic() < deadline
+            if seen and before_deadline:
                 continue                      # the mark came: only the overall bound is left
-            timed_out = True
-            mark_missed = not seen and time.monotonic() < deadline
+            timed_out, mark_missed = True, before_deadline
             _kill_group(proc)
             break
     reader.join(timeout=10)
