@@ -22,8 +22,8 @@ def test_recreate_gets_new_id(ipc, observe, kind):
             run_specific=True)
     observe("perm_seq", [seq_first, seq_second], run_specific=True)
     # How the new id was made, the same in every run of one kernel: cyclic index allocation
-    # (5.2 and later) moves to a new index with the same sequence number; older kernels
-    # reuse the lowest free index and bump the sequence number.
-    observe("reallocation", {"index_changed": first % IPCMNI != second % IPCMNI,
-                             "seq_delta": seq_second - seq_first})
+    # (5.2 and later) moves to a new index; older kernels reuse the lowest free index and
+    # bump the sequence number. (The sequence number itself also moves when the cyclic
+    # cursor wraps, which depends on what else the run created: it stays run-specific.)
+    observe("new_index", first % IPCMNI != second % IPCMNI)
     assert second != first, f"expected a new {kind} identifier after IPC_RMID, the kernel gave {first} again"
