@@ -6,10 +6,13 @@
 The first record is the baseline; every other record is compared with it by
 claim id, the way SQUAD/LKFT and KernelCI compare a build against its base.
 
-Exit status: 0 when no claim regressed (holds -> violated) without an
-explanation from the catalogue, 1 when at least one did (or, with
---fail-on-error, when a claim went from holds to error without one), 2 for
-bad input (one line on stderr naming the file and the problem).
+Exit status: 0 when nothing fails the gate, 1 when a claim went from holds to
+violated or from holds to error without an explanation from the catalogue
+(version, kconfig, capability), or a claim of the baseline is missing from a
+full record (with --fail-on-error also any other new error), 2 for bad input
+(one line on stderr naming the file and the problem).  A record marked as a
+selection (``run.selection``: a -k or path selection, or --collect-only) is
+compared on the claims it ran only, and the headline says so.
 
 Everything here is plain functions over dicts: ``load_record`` (path -> dict or
 RecordError), ``compare_pair`` (two records -> list of changes),
@@ -37,34 +40,40 @@ KINDS = (
     "regression",       # holds -> violated
     "error",            # anything applicable -> error
     "fix",              # violated/error -> holds
+    "partial",          # holds both times, but the cases that ran differ (claim["partial"])
     "verdict",          # any other verdict change (e.g. error -> violated)
     "not_applicable",   # applicable -> not_applicable
     "applicable",       # not_applicable -> holds/violated/error
     "value",            # same verdict, observed values differ
     "new",              # claim only in the other run
     "missing",          # claim only in the baseline
+    "unselected",       # claim only in the baseline, the other run was a selection
 )
 KIND_TITLES = {
     "regression": "Regressions (holds \u2192 violated)",
     "error": "New errors",
     "fix": "Fixes (\u2192 holds)",
+    "partial": "Checked in part (cases that did not run)",
     "verdict": "Other verdict changes",
     "not_applicable": "Became not applicable",
     "applicable": "Became applicable",
     "value": "Observed values differ",
     "new": "New claims",
     "missing": "Missing claims",
+    "unselected": "Not in the selection (not compared)",
 }
 KIND_LABELS = {
     "regression": "REGRESSION",
     "error": "ERROR",
     "fix": "FIX",
+    "partial": "PARTIAL",
     "verdict": "CHANGED",
     "not_applicable": "NOW N/A",
     "applicable": "NOW APPLICABLE",
     "value": "VALUES",
     "new": "NEW",
     "missing": "MISSING",
+    "unselected": "NOT RUN",
 }
 
 # Host facts shown in the identity table: (label, getter).
@@ -72,8 +81,11 @@ IDENTITY_FIELDS = (
     ("kernel", lambda h: h.get("kernel_release")),
     ("kernel version", lambda h: h.get("kernel_version")),
     ("arch", lambda h: h.get("arch")),
+    ("ABI", lambda h: h.get("abi")),
+    ("personality", lambda h: h.get("personality")),
     ("distro", lambda h: h.get("distro")),
     ("libc", lambda h: h.get("libc")),
+    ("pip", lambda h: h.get("pip")),
     ("uid", lambda h: h.get("uid")),
     ("capabilities", lambda h: _caps(h.get("capabilities"))),
     ("container", lambda h: h.get("container")),
@@ -249,7 +261,8 @@ def identity(records: list[dict]) -> list[dict]:
     rows = []
     for label, get in IDENTITY_FIELDS:
         values = [get(h) for h in hosts]
-        if all(v is None for v in values) and label in ("container", "kconfig from"):
+        if all(v is None for v in values) and label in ("container", "kconfig from", "ABI",
+                                                         "personality", "pip"):
             continue
         rows.append({"label": label, "values": [fmt(v) for v in values],
                      "differs": len({fmt(v) for v in values}) > 1})
@@ -265,25 +278,67 @@ def identity(records: list[dict]) -> list[dict]:
     return rows
 
 
+def partial_cases(claim: dict | None) -> list[dict]:
+    """The cases of a holding claim that did not run ([{case, why}]; [] when all ran or
+    the record predates the field)."""
+    if not claim or claim.get("verdict") != "holds":
+        return []
+    return [p for p in claim.get("partial") or [] if isinstance(p, dict)]
+
+
+def verdict_text(claim: dict | None) -> str:
+    """'holds (partial)' for a claim some of whose cases did not run, else the verdict."""
+    if not claim:
+        return "(absent)"
+    return "holds (partial)" if partial_cases(claim) else claim["verdict"]
+
+
 def verdict_counts(record: dict) -> dict:
+    """Claims per verdict, the total, and how many of the holding ones hold in part."""
     counts = {v: 0 for v in VERDICTS}
     for claim in record.get("claims", []):
         counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
+    counts["partial"] = sum(1 for c in record.get("claims", []) if partial_cases(c))
     counts["total"] = len(record.get("claims", []))
     return counts
+
+
+# pytest arguments that run less than the whole suite (for records that predate run.selection)
+_SELECTING = ("-k", "-m", "--collect-only", "--co", "--lf", "--last-failed", "--deselect")
+
+
+def selection_of(record: dict) -> str | None:
+    """Why a record covers only part of the suite ('a selection: -k pipe'), or None for a
+    full run.  The record says so in run.selection; an older record is judged by its
+    pytest arguments (an option that selects, or a test path)."""
+    run = record.get("run") if isinstance(record.get("run"), dict) else {}
+    args = [str(a) for a in run.get("args") or [] if a is not None]
+    shown = " ".join(args) or "no arguments recorded"
+    flag = run.get("selection")
+    if flag is not None:
+        return f"a selection ({shown})" if flag else None
+    for a in args:
+        if a.split("=")[0] in _SELECTING or (a.startswith("-k") and len(a) > 2):
+            return f"a selection ({shown}; inferred from its arguments)"
+        if not a.startswith("-") and ("::" in a or a.endswith(".py") or "suites/" in a):
+            return f"a selection ({shown}; inferred from its arguments)"
+    return None
 
 
 # --------------------------------------------------------------------------
 # Transitions
 # --------------------------------------------------------------------------
 
-def classify(before: str | None, after: str | None, observed_differ: bool) -> str | None:
+def classify(before: str | None, after: str | None, observed_differ: bool,
+             partial_differ: bool = False) -> str | None:
     """Kind of change for one claim id, or None if nothing changed."""
     if before is None:
         return "new"
     if after is None:
         return "missing"
     if before == after:
+        if partial_differ:
+            return "partial"
         return "value" if observed_differ else None
     if before == "holds" and after == "violated":
         return "regression"
@@ -386,14 +441,48 @@ def privilege_explains(b: dict, o: dict, base: dict, other: dict) -> list[str]:
     return notes
 
 
-def compare_pair(base: dict, other: dict) -> list[dict]:
-    """Every claim whose verdict or observed values differ between base and other.
+def _is_proof(key: str) -> bool:
+    """An observed value that names how blocking was proved (syscall, wchan, sleeping)."""
+    return key == "blocking_proof" or key.endswith(("_blocking_proof", ".blocking_proof"))
 
-    Each change: {id, kind, facility, claim, severity, before, after,
-    reason_before, reason_after, observed: [{key, before, after}],
-    expected: [notes], erratum}.  Sorted by kind order, then id."""
+
+def value_explains(diff: list[dict], base: dict, other: dict) -> list[str]:
+    """Notes for observed values that differ for a reason other than the kernel's
+    behaviour: the process ABI of the two runs (x86_64 and i386 see other sizes and
+    syscall numbers), or only the rung of the observation ladder that proved blocking."""
+    notes = []
+    abi = [(r.get("host") or {}).get("abi") for r in (base, other)]
+    if None not in abi and abi[0] != abi[1]:
+        notes.append(f"ABI {abi[0]} \u2192 {abi[1]}: values seen by a process of another ABI")
+    if diff and all(_is_proof(d["key"]) for d in diff):
+        proofs = ", ".join(f"{d['before']} \u2192 {d['after']}" for d in diff)
+        notes.append(f"observation {proofs}: blocking proved by another rung of the ladder")
+    return notes
+
+
+def privilege_partial(b: dict, o: dict, base: dict, other: dict) -> list[str]:
+    """A claim checked in part on one run because that run lacked a capability its
+    'why' names, while the other held it."""
+    fake_b = dict(b, verdict="not_applicable" if partial_cases(b) else b["verdict"],
+                  reason="; ".join(str(p.get("why")) for p in partial_cases(b)))
+    fake_o = dict(o, verdict="not_applicable" if partial_cases(o) else o["verdict"],
+                  reason="; ".join(str(p.get("why")) for p in partial_cases(o)))
+    if fake_b["verdict"] == fake_o["verdict"]:
+        return []
+    return privilege_explains(fake_b, fake_o, base, other)
+
+
+def compare_pair(base: dict, other: dict) -> list[dict]:
+    """Every claim whose verdict, partial cases or observed values differ between base
+    and other.
+
+    Each change: {id, kind, facility, claim, severity, before, after, partial_before,
+    partial_after, reason_before, reason_after, observed: [{key, before, after}],
+    expected: [notes], erratum}.  Sorted by kind order, then id.  A baseline claim that
+    a selection did not run is 'unselected', not 'missing'."""
     bmap = {c["id"]: c for c in base.get("claims", [])}
     omap = {c["id"]: c for c in other.get("claims", [])}
+    other_selected = selection_of(other) is not None
     changes = []
     for cid in sorted(set(bmap) | set(omap)):
         b, o = bmap.get(cid), omap.get(cid)
@@ -401,9 +490,14 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
             b.get("observed"), o.get("observed"),
             set(b.get("run_specific") or ()) | set(o.get("run_specific") or ())) \
             if b and o else ([], 0)
-        kind = classify(b["verdict"] if b else None, o["verdict"] if o else None, bool(diff))
+        partial_differ = bool(b and o) and (
+            [p.get("case") for p in partial_cases(b)] != [p.get("case") for p in partial_cases(o)])
+        kind = classify(b["verdict"] if b else None, o["verdict"] if o else None, bool(diff),
+                        partial_differ)
         if kind is None:
             continue
+        if kind == "missing" and other_selected:
+            kind = "unselected"
         ref = o or b
         # the union of both runs' catalogue notes: either side may know the change
         merged = dict(ref)
@@ -412,6 +506,10 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
         expected = expected_by(merged, base, other) if b and o else []
         if kind in ("not_applicable", "applicable") and not expected:
             expected = privilege_explains(b, o, base, other)
+        if kind == "partial" and not expected:
+            expected = privilege_partial(b, o, base, other)
+        if kind == "value" and not expected:
+            expected = value_explains(diff, base, other)
         changes.append({
             "id": cid,
             "kind": kind,
@@ -420,6 +518,8 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
             "severity": ref.get("severity") or "",
             "before": b["verdict"] if b else None,
             "after": o["verdict"] if o else None,
+            "partial_before": partial_cases(b),
+            "partial_after": partial_cases(o),
             "reason_before": (b or {}).get("reason") or "",
             "reason_after": (o or {}).get("reason") or "",
             "observed": diff,
@@ -433,12 +533,17 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
 
 
 def is_blocking(change: dict, fail_on_error: bool = False) -> bool:
-    """An unexplained change that makes the exit status 1."""
+    """An unexplained change that makes the exit status 1: holds -> violated, holds ->
+    error (a kernel that refuses a call the claim needs, or a suite that broke on it:
+    either way the claim is no longer shown to hold), a baseline claim missing from a
+    full record; with fail_on_error any other new error too."""
     if change["expected"]:
         return False
-    if change["kind"] == "regression":
+    if change["kind"] in ("regression", "missing"):
         return True
-    return fail_on_error and change["kind"] == "error" and change["before"] == "holds"
+    if change["after"] == "error" and change["before"] == "holds":
+        return True
+    return fail_on_error and change["after"] == "error" and change["before"] not in ("error", None)
 
 
 def run_label(record: dict, name: str) -> str:
@@ -468,7 +573,7 @@ def build_comparison(records: list[dict], names: list[str],
         run = rec.get("run") or {}
         runs.append({"name": name, "short": short, "label": run_label(rec, name),
                      "started": run.get("started"), "suite_version": run.get("suite_version"),
-                     "counts": verdict_counts(rec)})
+                     "counts": verdict_counts(rec), "selection": selection_of(rec)})
     pairs = []
     for rec, name, short in zip(records[1:], names[1:], shorts[1:]):
         changes = compare_pair(records[0], rec)
@@ -488,7 +593,27 @@ def build_comparison(records: list[dict], names: list[str],
     blocking = sum(len(p["blocking"]) for p in pairs)
     return {"baseline": names[0], "runs": runs, "identity": identity(records),
             "pairs": pairs, "blocking": blocking, "exit_status": 1 if blocking else 0,
-            "fail_on_error": fail_on_error}
+            "fail_on_error": fail_on_error, "selections": selection_notes(records, runs)}
+
+
+def selection_notes(records: list[dict], runs: list[dict]) -> list[str]:
+    """One line per record that is a selection: it is compared on what it ran, never as
+    if it were the whole suite."""
+    base_ids = {c["id"] for c in records[0].get("claims", [])}
+    notes = []
+    for i, (rec, run) in enumerate(zip(records, runs)):
+        if not run["selection"]:
+            continue
+        ids = {c["id"] for c in rec.get("claims", [])}
+        if i == 0:
+            notes.append(f"the baseline {run['short']} is {run['selection']}: it has "
+                         f"{len(ids)} claims, so claims it did not run show as new, not as "
+                         "compared")
+        else:
+            notes.append(f"{run['short']} is {run['selection']}: {len(ids & base_ids)} of "
+                         f"{len(base_ids)} baseline claims compared, the other "
+                         f"{len(base_ids - ids)} were not run (not a full comparison)")
+    return notes
 
 
 # --------------------------------------------------------------------------
@@ -497,13 +622,22 @@ def build_comparison(records: list[dict], names: list[str],
 
 def _headline(cmp: dict) -> str:
     n = cmp["blocking"]
-    what = "regression" if not cmp["fail_on_error"] else "regression or new error"
+    partial = " [partial comparison: a record is a selection]" if cmp.get("selections") else ""
     if n:
-        return f"FAIL: {n} unexplained {what}{'s' if n > 1 else ''} against the baseline"
+        tally: dict[str, int] = {}
+        for p in cmp["pairs"]:
+            for c in p["blocking"]:
+                what = ("new error" if c["after"] == "error" else
+                        "missing claim" if c["kind"] == "missing" else "regression")
+                tally[what] = tally.get(what, 0) + 1
+        parts = ", ".join(f"{k} {w}{'s' if k > 1 else ''}" for w, k in tally.items())
+        return (f"FAIL: {n} unexplained {'regression' if list(tally) == ['regression'] else 'finding'}"
+                f"{'s' if n > 1 else ''} against the baseline ({parts}){partial}")
     expl = sum(len(p["expected"]) for p in cmp["pairs"])
     other = sum(len(p["unexplained"]) for p in cmp["pairs"])
-    return (f"OK: no unexplained regression ({other} other unexplained "
-            f"difference{'s' if other != 1 else ''}, {expl} expected by version/config)")
+    return (f"OK: no unexplained regression, new error or missing claim ({other} other "
+            f"unexplained difference{'s' if other != 1 else ''}, {expl} expected by "
+            f"version/config/capability){partial}")
 
 
 _NOUNS = {
@@ -513,6 +647,8 @@ _NOUNS = {
     "applicable": ("became applicable", "became applicable"),
     "value": ("value change", "value changes"), "new": ("new claim", "new claims"),
     "missing": ("missing claim", "missing claims"),
+    "partial": ("claim checked in part", "claims checked in part"),
+    "unselected": ("claim not in the selection", "claims not in the selection"),
 }
 
 
@@ -523,12 +659,14 @@ def _tally_text(pair: dict) -> str:
         tally[c["kind"]] += 1
     parts = [f"{n} {_NOUNS[k][n != 1]}" for k, n in tally.items() if n]
     text = ", ".join(parts) if parts else "no unexplained difference"
-    return text + f"; {len(pair['expected'])} expected by version/config"
+    return text + f"; {len(pair['expected'])} expected by version/config/capability"
 
 
 def _brief(pair: dict) -> list[dict]:
     """The first-screen list: unexplained verdict changes, then the expected ones."""
-    return ([c for c in pair["unexplained"] if c["kind"] not in ("value", "new", "missing")]
+    return ([c for c in pair["blocking"]]
+            + [c for c in pair["unexplained"] if c not in pair["blocking"]
+               and c["kind"] not in ("value", "new", "missing", "unselected")]
             + pair["expected"])
 
 
@@ -543,8 +681,25 @@ def _short_note(c: dict) -> str:
     return "expected by " + ", ".join(heads)
 
 
+def _side(verdict: str | None, partial: list) -> str:
+    if verdict is None:
+        return "(absent)"
+    return f"{verdict} (partial)" if partial else verdict
+
+
 def _verdict_arrow(c: dict) -> str:
-    return f"{c['before'] or '(absent)'} \u2192 {c['after'] or '(absent)'}"
+    return (f"{_side(c['before'], c.get('partial_before'))} \u2192 "
+            f"{_side(c['after'], c.get('partial_after'))}")
+
+
+def _partial_text(c: dict) -> str:
+    """'not run on B: case (why); ...' for the cases of the claim that did not run."""
+    parts = []
+    for side, cases in (("baseline", c.get("partial_before")), ("this run", c.get("partial_after"))):
+        if cases:
+            parts.append(f"not run on {side}: " + "; ".join(
+                f"{p.get('case')} ({p.get('why')})" for p in cases))
+    return "; ".join(parts)
 
 
 def _reason(c: dict) -> str:
@@ -570,7 +725,7 @@ def _groups(pair: dict) -> list[tuple[str, list[dict]]]:
         if items:
             out.append((KIND_TITLES[kind], items))
     if pair["expected"]:
-        out.append(("Expected by version/config", pair["expected"]))
+        out.append(("Expected by version/config/capability", pair["expected"]))
     return out
 
 
@@ -601,9 +756,12 @@ def render_text(cmp: dict, width: int | None = None) -> str:
     short = [r["short"] for r in cmp["runs"]]
     out = [f"ipc-conformance comparison, baseline {short[0]} ({cmp['runs'][0]['label']})",
            _headline(cmp)]
+    for note in cmp.get("selections") or []:
+        out += textwrap.wrap(f"NOT A FULL COMPARISON: {note}", width=width,
+                             subsequent_indent="    ")
     # first screen: per run, one line per verdict change (unexplained first)
     for p in cmp["pairs"]:
-        flag = "  <- UNEXPLAINED REGRESSION" if p["blocking"] else ""
+        flag = "  <- FAILS THE GATE" if p["blocking"] else ""
         out += textwrap.wrap(f"{p['short']} ({p['label']}): {_tally_text(p)}"
                              f"{flag}", width=width, subsequent_indent="    ")
         brief = _brief(p)
@@ -618,6 +776,8 @@ def render_text(cmp: dict, width: int | None = None) -> str:
     rows = [[("* " if row["differs"] else "  ") + row["label"]] + row["values"]
             for row in cmp["identity"]]
     rows += [[v] + [str(r["counts"][v]) for r in cmp["runs"]] for v in VERDICTS]
+    if any(r["counts"].get("partial") for r in cmp["runs"]):
+        rows += [["  holds (partial)"] + [str(r["counts"].get("partial", 0)) for r in cmp["runs"]]]
     rows += [["claims"] + [str(r["counts"]["total"]) for r in cmp["runs"]]]
     out += _table(header, rows, width)
     out.append("(* differs between the runs)")
@@ -640,6 +800,8 @@ def render_text(cmp: dict, width: int | None = None) -> str:
                     out += wrap.wrap(f"observed {d['key']}: {d['before']} \u2192 {d['after']}")
                 if _reason(c):
                     out += wrap.wrap(f"reason: {_reason(c)}")
+                if _partial_text(c):
+                    out += wrap.wrap(_partial_text(c))
                 for note in c["expected"]:
                     out += wrap.wrap(f"expected by {note}")
                 if c["erratum"]:
@@ -668,9 +830,11 @@ def render_markdown(cmp: dict) -> str:
     icon = "\u274c" if cmp["blocking"] else "\u2705"
     out = ["## ipc-conformance: kernel comparison", "",
            f"{icon} **{_md(_headline(cmp))}**", ""]
+    for note in cmp.get("selections") or []:
+        out += [f"> **Not a full comparison**: {_md(note)}", ""]
     for p in cmp["pairs"]:
         out.append(f"- {_code(p['short'])} ({_md(p['label'])}) vs baseline "
-                   f"{_code(short[0])}: {_md(_tally_text(p))}" + (" \u2014 **unexplained regression**" if p["blocking"] else ""))
+                   f"{_code(short[0])}: {_md(_tally_text(p))}" + (" \u2014 **fails the gate**" if p["blocking"] else ""))
         brief = _brief(p)
         for c in brief[:12]:
             note = _short_note(c)
@@ -687,6 +851,9 @@ def render_markdown(cmp: dict) -> str:
         out.append(f"| {label} | " + " | ".join(_md(v) for v in row["values"]) + " |")
     for v in VERDICTS:
         out.append(f"| {v} | " + " | ".join(str(r["counts"][v]) for r in cmp["runs"]) + " |")
+    if any(r["counts"].get("partial") for r in cmp["runs"]):
+        out.append("| holds (partial) | " + " | ".join(str(r["counts"].get("partial", 0))
+                                                      for r in cmp["runs"]) + " |")
     for p in cmp["pairs"]:
         out += ["", f"### {_code(p['short'])} ({_md(p['label'])}) vs baseline"]
         if not p["changes"]:
@@ -700,10 +867,11 @@ def render_markdown(cmp: dict) -> str:
                                   for d in c["observed"])
                 why = "<br>".join(["expected by " + _md(n) for n in c["expected"]]
                                   + ([_md(_reason(c))] if _reason(c) else [])
+                                  + ([_md(_partial_text(c))] if _partial_text(c) else [])
                                   + ([_md(_erratum_text(c["erratum"]))] if c["erratum"] else []))
                 body.append(f"| {_code(c['id'])}<br>{_md(c['claim'])} | {KIND_LABELS[c['kind']]} "
                             f"| {_md(_verdict_arrow(c))} | {obs} | {why} |")
-            if expected or heading.startswith(("Observed", "New claims", "Missing")):
+            if expected or heading.startswith(("Observed", "New claims", "Not in the")):
                 out += ["", f"<details><summary>{heading}: {len(items)}</summary>"] + body + \
                        ["", "</details>"]
             else:
@@ -742,11 +910,14 @@ def render_html(cmp: dict) -> str:
            f"<title>ipc-conformance comparison: {_h(' vs '.join(short))}</title>",
            f"<style>{_CSS}</style></head><body>",
            "<h1>ipc-conformance: kernel comparison</h1>",
-           f"<div class=\"status {cls}\" id=\"status\">{_h(_headline(cmp))}</div><ul>"]
+           f"<div class=\"status {cls}\" id=\"status\">{_h(_headline(cmp))}</div>"]
+    for note in cmp.get("selections") or []:
+        out.append(f"<p class=\"selection\"><b>Not a full comparison</b>: {_h(note)}</p>")
+    out.append("<ul>")
     for p in cmp["pairs"]:
         out.append(f"<li><code>{_h(p['short'])}</code> ({_h(p['label'])}) vs "
                    f"baseline <code>{_h(short[0])}</code>: {_h(_tally_text(p))}"
-                   + (" &mdash; <b>unexplained regression</b>" if p["blocking"] else ""))
+                   + (" &mdash; <b>fails the gate</b>" if p["blocking"] else ""))
         brief = _brief(p)
         if brief:
             out.append("<ul class=\"brief\">")
@@ -769,6 +940,9 @@ def render_html(cmp: dict) -> str:
     for v in VERDICTS:
         out.append(f"<tr><td class=\"v-{v}\">{v}</td>"
                    + "".join(f"<td>{r['counts'][v]}</td>" for r in cmp["runs"]) + "</tr>")
+    if any(r["counts"].get("partial") for r in cmp["runs"]):
+        out.append("<tr><td class=\"v-holds\">holds (partial)</td>" + "".join(
+            f"<td>{r['counts'].get('partial', 0)}</td>" for r in cmp["runs"]) + "</tr>")
     out.append("</table><p class=\"note\">Highlighted rows differ between the runs.</p>")
     for p in cmp["pairs"]:
         out.append(f"<h2>{_h(p['short'])} ({_h(p['label'])}) vs baseline</h2>")
@@ -786,14 +960,16 @@ def render_html(cmp: dict) -> str:
                 why = "<br>".join([f"<span class=\"expected\">expected by {_h(n)}</span>"
                                    for n in c["expected"]]
                                   + ([_h(_reason(c))] if _reason(c) else [])
+                                  + ([_h(_partial_text(c))] if _partial_text(c) else [])
                                   + ([f"<i>{_h(_erratum_text(c['erratum']))}</i>"]
                                      if c["erratum"] else []))
                 out.append(f"<tr data-claim=\"{_h(c['id'])}\"><td><code>{_h(c['id'])}</code><br>"
                            f"<span class=\"sentence\">{_h(c['claim'])}</span></td>"
                            f"<td class=\"k-{c['kind']}\">{KIND_LABELS[c['kind']]}</td>"
-                           f"<td><span class=\"v-{_h(c['before'])}\">{_h(c['before'] or '(absent)')}"
+                           f"<td><span class=\"v-{_h(c['before'])}\">"
+                           f"{_h(_side(c['before'], c['partial_before']))}"
                            f"</span> &rarr; <span class=\"v-{_h(c['after'])}\">"
-                           f"{_h(c['after'] or '(absent)')}</span></td><td>{obs}</td>"
+                           f"{_h(_side(c['after'], c['partial_after']))}</span></td><td>{obs}</td>"
                            f"<td>{why}</td></tr>")
             out.append("</table>")
     out.append("</body></html>")
@@ -816,14 +992,16 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m reports.compare",
         description="Compare ipc-conformance run records (schema 1); the first is the baseline.",
-        epilog="Exit status: 0 no unexplained regression, 1 unexplained regression, 2 bad input.")
+        epilog="Exit status: 0 nothing fails the gate; 1 an unexplained holds -> violated or "
+               "holds -> error, or a baseline claim missing from a full record; 2 bad input.")
     p.add_argument("records", nargs="+", metavar="RECORD.json")
     p.add_argument("-f", "--format", choices=sorted(RENDERERS), default=None,
                    help="output format (default: text, or from the --output suffix "
                         ".md/.html/.json)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--fail-on-error", action="store_true",
-                   help="also exit 1 when a claim went from holds to error without explanation")
+                   help="also exit 1 on any other new error (violated -> error, not_applicable "
+                        "-> error); holds -> error fails the gate without it")
     return p
 
 
