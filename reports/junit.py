@@ -146,7 +146,7 @@ def render(record: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reports.compare import RecordError, load_record
+    from reports.records import RecordError, load_record
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m reports.junit RECORD.json", file=sys.stderr)

@@ -321,7 +321,7 @@ def test_holds_to_error_fails_unless_explained(base):
     cmp = compare.build_comparison([base, refused], ["b", "r"])
     assert [c["id"] for c in cmp["pairs"][0]["blocking"]] == ["pipe2.direct"]
     assert cmp["exit_status"] == 1
-    assert compare._headline(cmp).startswith("FAIL: 1 unexplained finding against the baseline "
+    assert compare.headline(cmp).startswith("FAIL: 1 unexplained finding against the baseline "
                                              "(1 new error)")
     # the same error on a kernel before 3.4 (O_DIRECT pipes since 3.4) is explained by version
     old = copy.deepcopy(refused)
@@ -337,7 +337,7 @@ def test_missing_claim_fails_a_full_record(base):
     short["claims"] = [c for c in short["claims"] if c["id"] != "fifo.rdwr"]
     cmp = compare.build_comparison([base, short], ["b", "s"])
     assert [(c["id"], c["kind"]) for c in cmp["pairs"][0]["blocking"]] == [("fifo.rdwr", "missing")]
-    assert "1 missing claim" in compare._headline(cmp)
+    assert "1 missing claim" in compare.headline(cmp)
     assert cmp["exit_status"] == 1 and cmp["selections"] == []
 
 
@@ -357,7 +357,7 @@ def test_selection_is_never_compared_as_if_full(base, run):
     cmp = compare.build_comparison([base, sel], ["full.json", "sel.json"])
     kinds = {c["kind"] for c in cmp["pairs"][0]["changes"]}
     assert kinds == {"unselected"} and cmp["exit_status"] == 0
-    assert compare._headline(cmp).endswith("[partial comparison: a record is a selection]")
+    assert compare.headline(cmp).endswith("[partial comparison: a record is a selection]")
     assert cmp["selections"] == [f"sel.json is {compare.selection_of(sel)}: 4 of 16 baseline "
                                  "claims compared, the other 12 were not run (not a full "
                                  "comparison)"]
@@ -390,7 +390,7 @@ def test_partial_claims(base):
     cmp = compare.build_comparison([_with_caps(base, []), part], ["root", "nobody"])
     change = by_id(cmp["pairs"][0]["changes"])["fifo.rdwr"]
     assert change["expected"] == ["capability CAP_SETUID: the run without it skips the claim"]
-    assert compare._verdict_arrow(change) == "holds \u2192 holds (partial)"
+    assert compare.verdict_arrow(change) == "holds \u2192 holds (partial)"
     text = compare.render_text(cmp, width=200)
     assert "holds (partial)" in text and f"not run on this run: as nobody ({why})" in text
     assert cmp["exit_status"] == 0

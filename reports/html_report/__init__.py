@@ -79,7 +79,7 @@ class BuildError(Exception):
 # --------------------------------------------------------------------------
 
 def _load_record(path: Path) -> dict:
-    from reports.compare import RecordError, load_record
+    from reports.records import RecordError, load_record
     try:
         return load_record(str(path))
     except RecordError as exc:
