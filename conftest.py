@@ -1,6 +1,7 @@
 """ipc-conformance: the suite's plugins (see fixtures/), loaded for suites/ and tests/ alike."""
 # Order matters only for assertion rewriting: a module is listed before any plugin importing it.
 pytest_plugins = [
+    "fixtures.verdict",
     "fixtures.kernel",
     "fixtures.procs",
     "fixtures.ipc",

@@ -3,7 +3,7 @@ import json
 import textwrap
 
 CONFTEST = '''
-pytest_plugins = ["fixtures.kernel", "fixtures.procs", "fixtures.ipc", "fixtures.leaks",
+pytest_plugins = ["fixtures.verdict", "fixtures.kernel", "fixtures.procs", "fixtures.ipc", "fixtures.leaks",
                   "fixtures.privilege", "fixtures.catalogue", "fixtures.record"]
 '''
 

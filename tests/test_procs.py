@@ -5,6 +5,9 @@ import signal
 
 import pytest
 
+from fixtures.verdict import Undecided
+
+from fixtures import procs
 from fixtures.procs import (Child, ChildTimeout, NeverBlocked, poll_until, proc_state,
                             syscall_numbers, wait_blocked)
 
@@ -76,9 +79,11 @@ def test_result_is_bounded(spawn):
         child.result(timeout=0.2)
 
 
-def test_syscall_table_knows_this_arch():
-    if os.uname().machine not in ("x86_64", "aarch64", "riscv64", "loongarch64"):
-        pytest.skip(f"no syscall table for {os.uname().machine}: only state S is checked there")
+def test_syscall_table_knows_this_abi():
+    """Every ABI the suite runs on is tabled; an untabled one still has wchan and "sleeping"."""
+    from fixtures import abi
+    if abi.process_abi() not in procs.syscalls.TABLE_OF_ABI:
+        pytest.skip(f"no syscall table for {abi.process_abi()}: wchan and state S prove blocking")
     assert syscall_numbers("write") and syscall_numbers("open")
 
 
@@ -120,3 +125,91 @@ def test_parent_death_signal_kills_an_orphaned_child(spawn, channel):
 
 def _wait_gone(pid: int, timeout: float = 5.0) -> bool:
     return poll_until(lambda: _gone(pid), timeout)
+
+
+# -- the observation ladder: each rung, with the files above it simulated away ---------------
+
+def _reader(spawn):
+    r, w = os.pipe()
+    return spawn(os.read, r, 1, name="reader"), w
+
+
+def test_ladder_syscall_rung(spawn):
+    child, w = _reader(spawn)
+    assert child.wait_blocked("read") == "syscall"
+    os.write(w, b"x")
+
+
+def test_ladder_wchan_rung_without_proc_syscall(spawn, monkeypatch):
+    monkeypatch.setattr(procs, "_proc_syscall", lambda pid: None)
+    child, w = _reader(spawn)
+    if procs._proc_wchan(os.getpid()) is None and procs._proc_wchan(child.pid) is None:
+        pytest.skip("this kernel hides /proc/PID/wchan")
+    assert child.wait_blocked("read") == "wchan"
+    os.write(w, b"x")
+
+
+def test_ladder_sleeping_rung_without_syscall_or_wchan(spawn, monkeypatch):
+    monkeypatch.setattr(procs, "_proc_syscall", lambda pid: None)
+    monkeypatch.setattr(procs, "_proc_wchan", lambda pid: None)
+    child, w = _reader(spawn)
+    assert child.wait_blocked("read") == "sleeping"
+    os.write(w, b"x")
+    assert child.value() == b"x"
+
+
+def test_ladder_unreadable_files_are_undecided_not_violated(spawn, monkeypatch):
+    """A process that never stays asleep, with nothing to read in /proc: the suite's error."""
+    monkeypatch.setattr(procs, "_proc_syscall", lambda pid: None)
+    monkeypatch.setattr(procs, "_proc_wchan", lambda pid: None)
+    monkeypatch.setattr(procs, "proc_state", lambda pid: "R")
+    child, w = _reader(spawn)
+    with pytest.raises(Undecided, match="could not tell whether reader blocks in read"):
+        child.wait_blocked("read", timeout=0.2)
+    os.write(w, b"x")
+
+
+def test_ladder_uses_the_observed_process_abi(spawn, monkeypatch):
+    """A 32-bit process reports i386 numbers: read is 3 there, not 0."""
+    monkeypatch.setattr(procs.abi, "pid_abi", lambda pid: "i386")
+    monkeypatch.setattr(procs, "_proc_syscall", lambda pid: "3")
+    monkeypatch.setattr(procs, "_proc_wchan", lambda pid: None)
+    child, w = _reader(spawn)
+    assert child.wait_blocked("read") == "syscall"
+    assert procs.syscall_numbers("semop", child.pid) == {420, 117}  # semtimedop_time64, ipc()
+    os.write(w, b"x")
+
+
+def test_call_that_returned_first_is_never_blocked(spawn, monkeypatch):
+    monkeypatch.setattr(procs, "_proc_syscall", lambda pid: None)
+    monkeypatch.setattr(procs, "_proc_wchan", lambda pid: None)
+    r, w = os.pipe()
+    os.write(w, b"x")
+    child = spawn(os.read, r, 1, name="reader")
+    with pytest.raises(NeverBlocked, match="returned first|exited first"):
+        child.wait_blocked("read", timeout=2)
+
+
+def test_result_bound_on_a_running_child_is_undecided(spawn):
+    def spin():
+        while True:
+            pass
+    child = spawn(spin, name="spinner")
+    with pytest.raises(Undecided, match="spinner still running after 0.2s.*too slow to decide"):
+        child.result(timeout=0.2)
+
+
+def test_child_failure_before_replying_is_its_own_exception(spawn, channel):
+    ch = channel()
+
+    def child():
+        raise OSError(errno.EPERM, "mkfifo")
+
+    spawn(child, name="maker")
+    with pytest.raises(PermissionError):
+        ch.recv(timeout=5, what="maker")
+
+
+def test_proofs_are_taken_weakest_first():
+    procs._proofs[:] = ["syscall", "sleeping", "wchan"]
+    assert procs.take_proofs() == "sleeping" and procs.take_proofs() is None

@@ -29,7 +29,9 @@ def test_violated():
 
 @pytest.mark.claim("demo.error")
 def test_error():
-    os.close(9999)
+    from fixtures.verdict import precondition
+    with precondition("close a scratch descriptor"):
+        os.close(9999)
 
 @pytest.mark.claim("demo.absent")
 def test_absent():
@@ -55,7 +57,8 @@ def test_verdicts_reasons_and_observed_values(pytester, monkeypatch, demo):
     claims = {c["id"]: c for c in record["claims"]}
     assert claims["demo.violated"]["reason"] == "expected 65536, kernel gave 4096"
     assert claims["demo.violated"]["erratum"]["wording"] == "the source's words"
-    assert "EBADF" in claims["demo.error"]["reason"] or "Bad file" in claims["demo.error"]["reason"]
+    assert claims["demo.error"]["reason"].startswith(
+        "SuiteError: could not close a scratch descriptor: kernel gave EBADF (Bad file descriptor)")
     assert claims["demo.absent"]["reason"] == "needs CONFIG_DEMO (kernel built without it)"
     assert {k: v for k, v in claims["demo.holds"]["observed"].items() if k != "pid"} \
         == {"n[1]": 1, "n[2]": 2, "capacity": 65536}
@@ -112,6 +115,70 @@ def test_x():
     result, record = run(pytester, monkeypatch, suites)
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*names claims not in the catalogue*demo.nonexistent*"])
+
+
+RULES = '''
+import errno
+import os
+import pytest
+from fixtures import libc
+from fixtures.verdict import variant
+
+@pytest.mark.claim("demo.violated")
+def test_refused_call_is_violated(ipc):
+    libc.msgrcv(ipc.msgq(), 16, -2, libc.IPC_NOWAIT)
+
+@pytest.mark.claim("demo.error")
+def test_python_breakage_is_an_error():
+    {}["no such key"]
+
+@pytest.mark.claim("demo.holds")
+@pytest.mark.parametrize("way", ["works", "refused"])
+def test_one_way_refused(way, partial):
+    with variant(f"making it the {way} way"):
+        if way == "refused":
+            raise OSError(errno.EINVAL, "pipe2")
+    partial("the O_DIRECT case", "needs 3.4")
+
+@pytest.mark.claim("demo.absent")
+@pytest.mark.parametrize("way", ["a", "b"])
+def test_every_way_refused(way):
+    with variant(f"way {way}"):
+        libc.pipe2(0o7777777)
+
+@pytest.mark.claim("demo.holds")
+def test_child_failure_reaches_the_channel(spawn, channel):
+    ch = channel()
+    def child():
+        assert 1 == 2, "the child saw the kernel disagree"
+    spawn(child)
+    try:
+        ch.recv(timeout=5, what="child")
+    except AssertionError as exc:
+        assert "the child saw the kernel disagree" in str(exc)
+'''
+
+
+def test_verdict_rules(pytester, monkeypatch):
+    """An OSError of the call under test is violated and names the call; a Python error is an
+    error; a refused variant is "not run" (the claim holds, partial); every variant refused is
+    violated; a child's assertion reaches a waiting channel."""
+    result, record = run(pytester, monkeypatch, make_suite(pytester, RULES))
+    claims = {c["id"]: c for c in record["claims"]}
+    assert claims["demo.violated"]["verdict"] == "violated"
+    assert claims["demo.violated"]["reason"].startswith(
+        "msgrcv(msqid="), claims["demo.violated"]["reason"]
+    assert "msgtyp=-2, flags=IPC_NOWAIT): kernel gave ENOMSG" in claims["demo.violated"]["reason"]
+    assert "(test_demo.py:" in claims["demo.violated"]["reason"]
+    assert claims["demo.error"]["verdict"] == "error"
+    assert claims["demo.error"]["reason"].startswith("KeyError: 'no such key'")
+    assert claims["demo.holds"]["verdict"] == "holds"
+    partial = claims["demo.holds"]["partial"]
+    assert {"case": "the O_DIRECT case", "why": "needs 3.4"} in partial
+    assert any(p["case"].startswith("test_one_way_refused[") and p["why"].startswith(
+        "not run: making it the refused way: kernel gave EINVAL") for p in partial), partial
+    assert claims["demo.absent"]["verdict"] == "violated"
+    assert claims["demo.absent"]["reason"].startswith("every case was refused: way a: pipe2(")
 
 
 def test_aggregate_prefers_the_worst_verdict():
