@@ -182,3 +182,12 @@ def selection_of(record: dict) -> str | None:
             return f"a selection ({shown}; inferred from its arguments)"
     return None
 
+
+
+def change_text(change: dict) -> str:
+    """One entry of a claim's `changes`: 'version 5.15: note', 'kconfig CONFIG_X: note' or
+    'capability CAP_X: note' (whichever the entry names; a note alone when it names none)."""
+    heads = [f"{key} {change[key]}" for key in ("version", "kconfig", "capability")
+             if change.get(key)]
+    note = str(change.get("note") or "")
+    return f"{', '.join(heads)}: {note}" if heads and note else ", ".join(heads) or note

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from reports import html_report as hr
+from reports import render_claims
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "records"
@@ -56,6 +57,69 @@ def test_claim_html_has_the_evidence():
     assert 'href="https://man7.org/linux/man-pages/man2/write.2.html"' in page
     assert "&ldquo;write() returns the number of bytes not yet written&rdquo;" in page
     assert "<code>written</code></td><td><code>65536</code>" in page        # observed
+
+
+def test_claim_html_names_capability_changes():
+    """'Where Linux changes' names the version, kconfig option or capability of each entry."""
+    page = hr.claim_html({"id": "x.y", "claim": "c", "verdict": "holds", "changes": [
+        {"capability": "CAP_SYS_RESOURCE", "note": "a process with it is exempt"},
+        {"version": "4.16", "note": "since 4.16"},
+        {"kconfig": "CONFIG_X", "note": "without it, no"}]}, "k")
+    assert "None:" not in page
+    assert "<li>capability CAP_SYS_RESOURCE: a process with it is exempt</li>" in page
+    assert "<li>version 4.16: since 4.16</li>" in page
+    assert "<li>kconfig CONFIG_X: without it, no</li>" in page
+
+
+# -- the claims-first overview (no Node.js needed) -----------------------------------------------
+
+def runs_of(*paths):
+    return [{"label": hr.kernel_label(load(p), {}, str(p)), "record": load(p)} for p in paths]
+
+
+def test_overview_each_claim_once_with_its_tests():
+    runs = runs_of(*RECORDS)
+    page = render_claims.overview(runs)
+    ids = {c["id"] for r in runs for c in r["record"]["claims"]}
+    for cid in ids:
+        assert page.count(f'id="claim-{cid}"') == 1, cid                # listed once
+        assert page.count(f'data-claim-row="{cid}"') in (1, 2), cid      # matrix (+ differences)
+    assert page.count('<tr class="test">') == len(ids)                    # one test case each
+    assert "ipc-conformance: 17 claims on 3 kernels" in page
+    assert "None:" not in page and "href=" not in page and "src=" not in page
+
+
+def test_overview_marks_differences_from_the_baseline():
+    page = render_claims.overview(runs_of(*RECORDS))
+    differences = page[page.index('id="ipcc-differences"'):page.index('id="ipcc-facilities"')]
+    # the unexplained regression: solid outline, its reason and the kind on hover/click
+    assert 'class="cell v-violated differs" data-claim="pipe.atomic.small"' in differences
+    assert ("3 of 4000 PIPE_BUF-sized records came back interleaved | vs baseline: REGRESSION "
+            "(holds \u2192 violated), unexplained") in differences
+    # expected by version: dashed
+    assert 'class="cell v-violated expected" data-claim="pipe.capacity.default"' in differences
+    assert "expected by version 2.6.11" in differences
+    # claims the same everywhere are not in the short table
+    assert 'data-claim-row="doors.absent"' not in differences
+
+
+def test_overview_single_run_and_partial():
+    rec = load(RECORDS[0])
+    claim = next(c for c in rec["claims"] if c["id"] == "fifo.rdwr")
+    claim["partial"] = [{"case": "as nobody", "why": "needs CAP_SETUID"}]
+    page = render_claims.overview([{"label": "K", "record": rec}])
+    assert '<div class="tile v-partial" data-verdict="partial"><b>1</b> of which partial</div>' in page
+    table = page[page.index('id="ipcc-matrix"'):page.index('id="ipcc-facilities"')]
+    assert "holds (partial)" in table and "not run: as nobody (needs CAP_SETUID)" in table
+    assert 'data-claim-row="pmq.notify.empty"' in table       # violated
+    assert 'data-claim-row="doors.absent"' not in table       # plainly holds
+    facilities = page[page.index('id="ipcc-facilities"'):]
+    assert '<tr data-facility="pipe"><td>pipe</td><td class="n v-holds">3</td>' in facilities
+
+
+def test_overview_is_first_in_the_body():
+    page = render_claims.inject("<html><body class=x><div id=app></div></body></html>", "<p>O</p>")
+    assert page.index("<p>O</p>") < page.index("<div id=app>")
 
 
 def test_claim_html_escapes():
@@ -278,7 +342,14 @@ def test_report_renders_offline_in_chromium(tmp_path):
     check = screenshot_report.check_report(
         out, screenshot_report.claim_counts_of([str(results.parent / "record.json")]),
         screenshot=d / "report-tree.png", open_claim="pipe.nonblock.large",
-        claim_screenshot=d / "report-claim.png")
+        claim_screenshot=d / "report-claim.png", first_screen=d / "report-first-screen.png")
+    # the first screen is about claims: counts per verdict, then what does not plainly hold
+    assert check["overview"] and check["overview_problems"] == []
+    assert check["overview_runs"] == ["6.18.44-fc-v657 x86_64 (vm) 13 holds 1 violated 1 error "
+                                      "1 not applicable"]
+    assert check["overview_claims"] == 16 and check["overview_tests"] == 16
+    assert "pmq.notify.empty" in check["overview_text"]
+    assert (d / "report-first-screen.png").stat().st_size > 10_000
     assert check["external_requests"] == []
     assert check["requests"] > 0
     assert check["missing_claims"] == [] and check["claims_short_of_kernels"] == []
@@ -304,8 +375,14 @@ def test_report_separates_kernels(tmp_path):
     check = screenshot_report.check_report(
         out, screenshot_report.claim_counts_of([str(r) for r in RECORDS]),
         screenshot=d / "kernels-tree.png", open_claim="pipe.capacity.default",
-        claim_screenshot=d / "kernels-claim.png",
+        claim_screenshot=d / "kernels-claim.png", first_screen=d / "kernels-first-screen.png",
         expect_text=[f'Environment: "{k}"' for k in info["kernels"]])
+    # claims x kernels: each claim one row, the differences from the baseline first
+    assert check["overview_problems"] == []
+    assert check["overview_rows"] == 17 and check["overview_claims"] == 17
+    assert "pipe.atomic.small" in check["overview_differing"]
+    assert "doors.absent" not in check["overview_differing"]
+    assert "vs baseline" in check["overview_click"]["info"]
     assert check["missing_text"] == []  # one section per kernel
     assert check["missing_claims"] == [] and check["claims_short_of_kernels"] == []
     assert check["leaves"] == 48

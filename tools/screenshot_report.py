@@ -10,6 +10,10 @@ with a fresh profile and no background networking.  It
 * records every request the page makes (Network domain of the page's own
   target, so Chromium's own background traffic is not counted) and fails if
   one goes anywhere but file:, data: or blob: -- i.e. the report works offline;
+* checks the claims-first overview on the first screen (reports/render_claims.py):
+  verdict counts per run, the matrix with each claim once, every claim once in the list
+  with its test cases, a click on a cell showing its reason, no "None:" text; and takes a
+  screenshot of the first screen as a person sees it on opening the file;
 * expands the whole test tree and checks that every claim id it is given
   (from --claim and/or the claims of --record files) shows up, once per kernel;
 * optionally opens one claim (--open-claim) and checks that its page shows the
@@ -101,6 +105,42 @@ OPEN_CLAIM_JS = r"""
   await sleep(300);
   return document.body.innerText + '\n' + frameText();
 })
+"""
+
+
+OVERVIEW_JS = r"""
+(async () => {
+  const root = document.getElementById('ipcc-claims');
+  if (!root) return null;
+  const rows = [...root.querySelectorAll('#ipcc-matrix tr[data-claim-row]')]
+    .map((r) => r.getAttribute('data-claim-row'));
+  const details = [...root.querySelectorAll('details.claim')].map((d) => d.id.slice(6));
+  const cell = root.querySelector('td.cell.differs') || root.querySelector('td.cell');
+  let clicked = null;
+  if (cell) {
+    cell.click();
+    await new Promise((r) => setTimeout(r, 100));
+    clicked = {info: document.getElementById('ipcc-cell-info').textContent,
+               title: cell.getAttribute('title'),
+               opened: (document.getElementById('claim-' + cell.getAttribute('data-claim')) || {}).open};
+    document.getElementById('ipcc-cell-info').textContent = 'Click a verdict to read its reason here.';
+    if (clicked.opened) document.getElementById('claim-' + cell.getAttribute('data-claim')).open = false;
+    window.scrollTo(0, 0);
+  }
+  const inView = (el) => el && el.getBoundingClientRect().top < window.innerHeight;
+  return {
+    runs: [...root.querySelectorAll('.runline')].map((r) => r.innerText.replace(/\s+/g, ' ').trim()),
+    matrix_rows: rows, claims_listed: details,
+    differing: [...root.querySelectorAll('#ipcc-differences tr[data-claim-row]')]
+      .map((r) => r.getAttribute('data-claim-row')),
+    tests_listed: root.querySelectorAll('details.claim tr.test').length,
+    clicked,
+    first_screen: {counts: inView(root.querySelector('.tiles')),
+                   table: inView(root.querySelector('#ipcc-differences, #ipcc-matrix'))},
+    none_text: (root.innerText.match(/None: .{0,60}/g) || []),
+    text: root.innerText.slice(0, 200000),
+  };
+})()
 """
 
 
@@ -214,7 +254,9 @@ class Chromium:
         res = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
                                              "returnByValue": True}, timeout=timeout)
         if "exceptionDetails" in res:
-            raise ChromiumError(f"page script failed: {res['exceptionDetails'].get('text')}")
+            det = res["exceptionDetails"]
+            raise ChromiumError(f"page script failed: {det.get('text')} "
+                                f"{(det.get('exception') or {}).get('description', '')[:300]}")
         return res.get("result", {}).get("value")
 
     def wait_for(self, expression: str, timeout: float = 30) -> bool:
@@ -284,24 +326,58 @@ def auto_claim(record_paths: list[str]) -> str | None:
     return claims[0]["id"] if claims else None
 
 
+def check_overview(browser: Chromium, claims: dict[str, int],
+                   first_screen: str | Path | None = None) -> dict:
+    """The claims-first overview: each claim once in the matrix and in the list, a
+    clicked cell shows its reason, counts and the table on the first screen."""
+    ov = browser.evaluate(OVERVIEW_JS)
+    if ov is None:
+        return {"overview": False, "overview_problems": ["no #ipcc-claims section"]}
+    problems = []
+    for what in ("matrix_rows", "claims_listed"):
+        seen = ov[what]
+        dup = sorted({c for c in seen if seen.count(c) > 1})
+        if dup:
+            problems.append(f"{what}: listed more than once: {dup}")
+        missing = sorted(set(claims) - set(seen))
+        if what == "claims_listed" and missing:
+            problems.append(f"{what}: missing {missing}")
+    if ov["none_text"]:
+        problems.append(f"'None:' rendered: {ov['none_text'][:3]}")
+    clicked = ov.get("clicked")
+    if not clicked or not clicked["info"] or clicked["info"] != clicked["title"]:
+        problems.append(f"clicking a cell did not show its reason: {clicked}")
+    if not all(ov["first_screen"].values()):
+        problems.append(f"not on the first screen: {ov['first_screen']}")
+    if first_screen:
+        browser.screenshot(first_screen)
+    return {"overview": True, "overview_problems": problems, "overview_runs": ov["runs"],
+            "overview_differing": ov["differing"], "overview_rows": len(ov["matrix_rows"]),
+            "overview_claims": len(ov["claims_listed"]), "overview_tests": ov["tests_listed"],
+            "overview_click": clicked, "overview_text": ov["text"],
+            "first_screen": str(first_screen) if first_screen else None}
+
+
 def check_report(html_path: str | Path, claims: dict[str, int] | list[str],
                  screenshot: str | Path | None = None, open_claim: str | None = None,
                  claim_screenshot: str | Path | None = None, expect_text: list[str] = (),
-                 timeout: float = 60) -> dict:
+                 timeout: float = 60, first_screen: str | Path | None = None) -> dict:
     """Run every check; return a dict with 'ok' and the details."""
     url = Path(html_path).resolve().as_uri()
     browser = Chromium()
     out: dict = {"url": url}
+    if not isinstance(claims, dict):
+        claims = {cid: 1 for cid in claims}
     try:
         browser.open(url, timeout)
+        browser.wait_for("document.getElementById('ipcc-claims') !== null", 10)
+        out.update(check_overview(browser, claims, first_screen))
         rendered = browser.wait_for(
             "document.querySelectorAll('[data-testid=\"tree-section\"],"
             "[data-testid=\"tree-leaf\"]').length > 0", timeout)
         out["tree_rendered"] = rendered
         leaves = browser.evaluate(EXPAND_TREE_JS, timeout) or []
         out["leaves"] = len(leaves)
-        if not isinstance(claims, dict):
-            claims = {cid: 1 for cid in claims}
         counts = {cid: sum(1 for t in leaves if t.startswith(cid + " \u2014")) for cid in claims}
         out["missing_claims"] = [cid for cid, n in counts.items() if n == 0]
         # a claim recorded on k kernels must show k times (once per kernel)
@@ -327,6 +403,7 @@ def check_report(html_path: str | Path, claims: dict[str, int] | list[str],
     finally:
         browser.close()
     out["ok"] = bool(out.get("tree_rendered") and not out["missing_claims"]
+                     and out.get("overview") and not out["overview_problems"]
                      and not out["claims_short_of_kernels"]
                      and not out["external_requests"] and not out["missing_text"]
                      and (open_claim is None or out.get("claim_page_opened")))
@@ -345,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--open-claim", help="claim id to open; 'auto': the first erratum of the "
                    "first --record (else its first claim)")
     p.add_argument("--claim-screenshot", help="PNG of the opened claim")
+    p.add_argument("--first-screen", help="PNG of the first screen (the claims overview)")
     p.add_argument("--timeout", type=float, default=60)
     args = p.parse_args(argv)
     claims = claim_counts_of(args.record)
@@ -354,11 +432,13 @@ def main(argv: list[str] | None = None) -> int:
         claims.setdefault(cid, 1)
     try:
         out = check_report(args.report, claims, args.screenshot, args.open_claim,
-                           args.claim_screenshot, args.expect_text, args.timeout)
+                           args.claim_screenshot, args.expect_text, args.timeout,
+                           args.first_screen)
     except ChromiumError as exc:
         print(f"screenshot_report: {exc}", file=sys.stderr)
         return 2
     out.pop("claim_page_text", None)
+    out.pop("overview_text", None)
     print(json.dumps(out, indent=2))
     return 0 if out["ok"] else 1
 
