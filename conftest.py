@@ -3,8 +3,8 @@
 pytest_plugins = [
     "fixtures.verdict",
     "fixtures.kernel",
-    "fixtures.procs",
     "fixtures.ipc",
+    "fixtures.procs",
     "fixtures.leaks",
     "fixtures.privilege",
     "fixtures.catalogue",

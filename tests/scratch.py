@@ -3,7 +3,8 @@ import json
 import textwrap
 
 CONFTEST = '''
-pytest_plugins = ["fixtures.verdict", "fixtures.kernel", "fixtures.procs", "fixtures.ipc", "fixtures.leaks",
+pytest_plugins = ["fixtures.verdict", "fixtures.kernel", "fixtures.ipc", "fixtures.procs",
+                  "fixtures.leaks",
                   "fixtures.privilege", "fixtures.catalogue", "fixtures.record"]
 '''
 

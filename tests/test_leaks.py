@@ -31,6 +31,49 @@ def test_times_out(spawn):
 '''
 
 
+FOREIGN = '''
+import os
+import subprocess
+import sys
+import pytest
+from fixtures import libc
+
+@pytest.mark.claim("demo.holds")
+def test_foreign_and_own_private_objects(spawn, tmp_path):
+    # another process, not of this run (no token in its environment, not forked by spawn)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPCC_")}
+    out = subprocess.run([sys.executable, "-c", "from fixtures import libc; "
+                          "print(libc.shmget(0, 4096, 0o1600))"], env=env, check=True,
+                         capture_output=True, text=True, cwd=os.environ["IPCC_ROOT"]).stdout
+    with open(os.environ["IPCC_FOREIGN_FILE"], "w") as f:
+        f.write(out.strip())
+    # a child of the run that makes one and never hands it to the ipc fixture
+    spawn(libc.shmget, 0, 4096, 0o1600).value()
+'''
+
+
+def test_foreign_private_objects_neither_fail_nor_are_touched(pytester, monkeypatch):
+    """An IPC_PRIVATE segment another process makes during the run is not the run's; one a
+    spawned child makes and leaves is (serial and -n 2 alike)."""
+    from fixtures import libc
+    monkeypatch.setenv("IPCC_ROOT", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    note = pytester.path / "foreign-shmid"
+    monkeypatch.setenv("IPCC_FOREIGN_FILE", str(note))
+    suites = make_suite(pytester, FOREIGN)
+    for args in ((), ("-n", "2")):
+        result, record = run(pytester, monkeypatch, suites, *args)
+        foreign = int(note.read_text())
+        try:
+            ids = [leak.get("id") for leak in record["leaks"]]
+            assert foreign not in ids, record["leaks"]
+            assert len(record["leaks"]) == 1 and "IPC_PRIVATE, made or used by the run's" in \
+                record["leaks"][0]["what"], record["leaks"]
+            assert result.ret == 1
+            assert leaks.sysv_key("sysv_shm", foreign) == 0, "the foreign segment was touched"
+        finally:
+            libc.shmctl_rmid(foreign)
+
+
 def test_leaks_fail_the_session_and_are_removed(pytester, monkeypatch):
     result, record = run(pytester, monkeypatch, make_suite(pytester, LEAKY))
     assert result.ret == 1, "a leaky run must fail"
