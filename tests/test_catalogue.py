@@ -87,3 +87,62 @@ def test_validate_reports_bad_entries():
     for needle in ("missing claim", "dotted", "severity", "unknown source document",
                    "lacks its section", "not a man page", "erratum"):
         assert needle in problems, needle
+
+
+# -- selection by facility (-m) and the claim list (./ipcc list) ---------------------------------
+
+def collect_claims(tmp_path, *args) -> dict:
+    out = tmp_path / "claims.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--no-record",
+         "-p", "no:cacheprovider", "--list-claims", str(out), *args, "suites"],
+        cwd=catalogue.ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_every_facility_is_a_registered_marker(claims):
+    assert catalogue.facilities() == sorted({c["facility"] for c in claims.values()})
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--markers", "--no-record"],
+                          cwd=catalogue.ROOT, capture_output=True, text=True, timeout=60)
+    for facility in catalogue.facilities():
+        assert f"@pytest.mark.{facility}: the claims of suites/{facility}" in proc.stdout
+
+
+@pytest.mark.parametrize("facility", catalogue.facilities())
+def test_minus_m_selects_exactly_one_facility(claims, collected, facility, tmp_path):
+    """-m FACILITY (strict markers on) selects that facility's tests, all of them, and only
+    them."""
+    chosen = collect_claims(tmp_path, "-m", facility)
+    assert chosen
+    assert all(n.startswith(f"suites/{facility}/") for n in chosen)
+    assert {claims[c]["facility"] for ids in chosen.values() for c in ids} == {facility}
+    assert set(chosen) == {n for n in collected if n.startswith(f"suites/{facility}/")}
+
+
+def test_minus_m_with_xdist(tmp_path):
+    """With -n the workers collect: the markers must be there too (it crashed before)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--no-record", "-n", "2",
+         "-p", "no:cacheprovider", "-m", "sysvmsg or fifo", "suites"],
+        cwd=catalogue.ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "INTERNALERROR" not in proc.stdout + proc.stderr, \
+        proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "deselected" in proc.stdout
+
+
+def test_list_claims(claims, capsys):
+    assert catalogue.main([]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == f"{len(claims)} claims"
+    assert any(line.startswith("pipe.capacity.default ") and " pipe " in line for line in lines)
+    assert catalogue.main(["-k", "pipe.capacity and not default", "--format", "json"]) == 0
+    chosen = json.loads(capsys.readouterr().out)
+    assert chosen and all(c["id"].startswith("pipe.capacity") and c["id"] !=
+                          "pipe.capacity.default" for c in chosen)
+    assert set(chosen[0]) == {"id", "facility", "severity", "claim"}
+    # a facility or a severity matches as pytest -k would, case-insensitively
+    assert {c["facility"] for c in catalogue.select(claims, "SYSVMSG")} == {"sysvmsg"}
+    assert {c["severity"] for c in catalogue.select(claims, "critical")} == {"critical"}
+    assert catalogue.main(["-k", "pipe and ("]) == 2
+    assert "bad -k expression" in capsys.readouterr().err
