@@ -50,6 +50,12 @@ FAKE_VNG = textwrap.dedent('''\
     # the guest runs --exec with /bin/sh: it must at least parse
     subprocess.run(["sh", "-n", "-c", script], check=True)
     name = os.path.basename(kernel)
+    # virtme-ng 1.42 takes --rwdir/--rodir paths of these characters only
+    for opt in ("--rwdir", "--rodir"):
+        for i, a in enumerate(args):
+            if a == opt and not re.fullmatch(r"[a-zA-Z0-9_+ /.-]+(=[a-zA-Z0-9_+ /.-]+)?", args[i + 1]):
+                print("vng: error: invalid %s parameter %r" % (opt, args[i + 1]))
+                sys.exit(1)
     if "broken" in name:
         print("qemu-system-x86_64: kernel panic - not syncing: VFS: Unable to mount root fs")
         sys.exit(1)
@@ -64,8 +70,10 @@ FAKE_VNG = textwrap.dedent('''\
         sys.exit(0)
     release = re.sub("^vmlinuz-", "", name)
     print("ipc-conformance-guest: up " + release, flush=True)
+    record = re.search(r"--record=([^\\s;']+)", script).group(1)
+    assert os.path.realpath(os.path.dirname(record)) == os.path.realpath(rwdir), (record, rwdir)
     if "norecord" not in name and rwdir:
-        with open(os.path.join(rwdir, "record.json"), "w") as f:
+        with open(record, "w") as f:
             f.write('{{"schema": 1, "host": {{"kernel_release": "%s"}}}}\\n' % release)
     rc = 2 if "norecord" in name else 1
     print("ipc-conformance-guest: pytest exit %d" % rc, flush=True)
@@ -407,14 +415,15 @@ def test_missing_udevd_is_named(tmp_path, fakes, monkeypatch):
 
 def test_no_kernel_given_fetches_debians(tmp_path, fakes, capsys, monkeypatch):
     """One command on a machine with no kernel images: the runner fetches Debian's own."""
-    images = [make_kernel(tmp_path / r, r) for r in ("5.10.0-46-amd64", "6.1.0-57-amd64")]
+    images = [make_kernel(tmp_path / r, r) for r in ("5.10.0-46-amd64", "6.1.0-57-amd64",
+                                                     "6.12.95+deb12-amd64")]
     asked = {}
 
     def fake_fetch(series, cache, update=True):
         asked.update(series=series, cache=cache)
-        return images
+        return dict(zip(series, images))
 
-    monkeypatch.setattr(run.fetch, "fetch", fake_fetch)
+    monkeypatch.setattr(run.fetch, "fetch_named", fake_fetch)
     rc = run.main(["--dry-run", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out"),
                    "--vng", fakes["vng"], "--python", fakes["python"]])
     assert rc == 0
@@ -427,7 +436,7 @@ def test_no_kernel_and_fetch_fails_exits_2(tmp_path, fakes, capsys, monkeypatch)
     def failing(series, cache, update=True):
         raise subprocess.CalledProcessError(100, ["apt-get", "update"])
 
-    monkeypatch.setattr(run.fetch, "fetch", failing)
+    monkeypatch.setattr(run.fetch, "fetch_named", failing)
     assert run.main(["--dry-run", "--python", fakes["python"], "--vng", fakes["vng"]]) == 2
     assert "fetching kernels failed" in capsys.readouterr().out
 
@@ -483,25 +492,29 @@ def test_fetch_picks_the_newest_unsigned_image_per_series():
     assert fetch.pick_package("4.19", pairs) is None
 
 
-def test_fetch_apt_is_private(tmp_path):
-    opts = fetch.apt_options(tmp_path)
+@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+def test_fetch_apt_is_private(tmp_path, arch):
+    opts = fetch.apt_options(tmp_path, arch)
     values = dict(o.split("=", 1) for o in opts if "=" in o and o.startswith("Dir"))
     for key in ("Dir::Etc::sourcelist", "Dir::Etc::sourceparts", "Dir::State::lists",
                 "Dir::State::status", "Dir::Cache"):
         assert key in values
-    assert values["Dir::Etc::sourcelist"] == str(fetch.SOURCES_LIST)
+    assert values["Dir::Etc::sourcelist"] == str(fetch.sources_list(arch))
     for key, value in values.items():
         if key != "Dir::Etc::sourcelist" and value:
             assert value.startswith(str(tmp_path)), key        # never /etc/apt or /var/lib/apt
-    fetch.prepare_apt_dirs(tmp_path)
-    assert (tmp_path / "apt" / "status").read_text() == ""
+    assert f"APT::Architecture={arch}" in opts
+    fetch.prepare_apt_dirs(tmp_path, arch)
+    assert (tmp_path / "apt" / arch / "status").read_text() == ""
 
 
-def test_fetch_sources_cover_the_three_suites():
-    lines = [l for l in fetch.SOURCES_LIST.read_text().splitlines() if l.startswith("deb ")]
-    suites = {l.split()[3] for l in lines}
-    assert {"bullseye", "bookworm", "bookworm-backports"} <= suites
-    assert all("signed-by=/usr/share/keyrings/debian-archive-keyring.gpg" in l for l in lines)
+def test_fetch_sources_cover_every_series():
+    """Each series' suites are in its architecture's private sources list."""
+    for series in fetch.SERIES.values():
+        lines = [l for l in fetch.sources_list(series.arch).read_text().splitlines()
+                 if l.startswith("deb ")]
+        assert set(series.suites) <= {l.split()[3] for l in lines}, series.name
+        assert all("signed-by=/usr/share/keyrings/debian-archive-keyring.gpg" in l for l in lines)
 
 
 def test_fetch_default_cache_is_outside_the_work_tree():
@@ -528,3 +541,132 @@ def test_tcg_widens_the_per_test_timeout_unless_chosen():
     assert run.with_test_timeout(["-n", "auto"], kvm=True) == ["-n", "auto"]
     assert run.with_test_timeout(["--timeout", "9"], kvm=False) == ["--timeout", "9"]
     assert run.with_test_timeout(["--timeout=9"], kvm=False) == ["--timeout=9"]
+
+
+# --------------------------------------------------------------------------
+# series names on the command line, and paths with a Debian version string
+# --------------------------------------------------------------------------
+
+DEB_ROOT = "linux-image-6.12.117+deb12-amd64-unsigned_6.12.117-1~deb12u1_amd64"
+
+
+def test_split_kernel_args_names_and_paths(tmp_path, monkeypatch):
+    """A known series name is fetched; anything else, or a name that exists here, is a path."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "6.1").mkdir()
+    names, paths = run.split_kernel_args(["6.12", "sid", "6.12-arm64-16k", "6.1", "x/vmlinuz-1"])
+    assert names == ["6.12", "sid", "6.12-arm64-16k"]
+    assert paths == ["6.1", "x/vmlinuz-1"]
+
+
+def test_main_fetches_named_series_and_keeps_the_order(tmp_path, fakes, capsys, monkeypatch):
+    mine = make_kernel(tmp_path / "mine", "6.6.0-custom")
+    images = {"6.12": make_kernel(tmp_path / "a", "6.12.95+deb12-amd64"),
+              "sid": make_kernel(tmp_path / "b", "6.17.8-amd64")}
+    asked = {}
+
+    def fake_fetch(series, cache, update=True):
+        asked.update(series=list(series), cache=cache)
+        return {n: images[n] for n in series}
+
+    monkeypatch.setattr(run.fetch, "fetch_named", fake_fetch)
+    rc = run.main(["sid", str(mine), "6.12", "--dry-run", "--cache", str(tmp_path / "cache"),
+                   "--out", str(tmp_path / "out"), "--vng", fakes["vng"], "--python", fakes["python"]])
+    assert rc == 0
+    assert asked == {"series": ["sid", "6.12"], "cache": tmp_path / "cache"}
+    runs = [shlex.split(l) for l in capsys.readouterr().out.splitlines() if l.startswith(fakes["vng"])]
+    assert [r[r.index("--run") + 1] for r in runs] == [str(images["sid"]), str(mine), str(images["6.12"])]
+
+
+def test_main_names_a_series_that_could_not_be_fetched(tmp_path, fakes, capsys, monkeypatch):
+    monkeypatch.setattr(run.fetch, "fetch_named", lambda series, cache, update=True: {})
+    assert run.main(["6.12-arm64", "--dry-run", "--vng", fakes["vng"], "--python",
+                     fakes["python"], "--cache", str(tmp_path)]) == 2
+    assert "no kernel could be fetched for 6.12-arm64" in capsys.readouterr().out
+
+
+def test_unknown_name_lists_the_series(capsys, fakes):
+    assert run.main(["6.13", "--python", fakes["python"]]) == 2
+    out = capsys.readouterr().out
+    assert "6.13: no such kernel image" in out and "6.12-arm64-16k" in out
+
+
+def test_vng_safe_stages_a_path_virtme_ng_refuses(tmp_path):
+    boot = tmp_path / "pkgs" / DEB_ROOT / "boot"
+    boot.mkdir(parents=True)
+    odd = tmp_path / "epoch:1" / "out"
+    odd.mkdir(parents=True)
+    staging = tmp_path / "staging"
+    for path in (boot, odd):
+        staged = run.vng_safe(path, staging)
+        assert run.VNG_SAFE_PATH.fullmatch(str(staged)), staged
+        assert staged.resolve() == path.resolve()
+        assert run.vng_safe(path, staging) == staged          # the same link next time
+    plain = tmp_path / "plain+ok"
+    assert run.vng_safe(plain, staging) == plain              # nothing staged when not needed
+
+
+def test_vng_safe_matches_virtme_ngs_own_check():
+    """Our pattern is virtme-ng's (when it is installed here)."""
+    vng_run = pytest.importorskip("virtme.commands.run")
+    assert vng_run._SAFE_PATH_PATTERN == run.VNG_SAFE_PATH.pattern
+
+
+def test_main_boots_a_package_root_whose_path_has_a_debian_version(tmp_path, fakes, capsys):
+    """The unpacked package as given (…-1~deb12u1_amd64): --rodir and --rwdir pass vng's check."""
+    root = tmp_path / DEB_ROOT
+    make_kernel(root, "6.12.117+deb12-amd64")
+    out = tmp_path / "out~1"
+    rc = run.main([str(root), "--out", str(out), "--vng", fakes["vng"], "--python", fakes["python"],
+                   "--kvm", "no", "--no-host", "--no-compare"])
+    text = capsys.readouterr().out
+    assert rc == 0, text
+    assert json.loads((out / "6.12.117+deb12-amd64" / "record.json").read_text())["host"][
+        "kernel_release"] == "6.12.117+deb12-amd64"
+    call = vng_calls(fakes["tmp"])[0]
+    assert (Path(call[call.index("--rodir") + 1].split("=", 1)[1]).resolve()
+            == (root / "boot").resolve())
+
+
+def test_resolve_merged_usr_package_root(tmp_path):
+    """Debian 13's packages put the modules in usr/lib/modules."""
+    root = tmp_path / "k"
+    (root / "boot").mkdir(parents=True)
+    (root / "boot" / "vmlinuz-6.12.118+deb13-amd64").write_bytes(b"x")
+    (root / "boot" / "config-6.12.118+deb13-amd64").write_text("")
+    (root / "usr" / "lib" / "modules" / "6.12.118+deb13-amd64").mkdir(parents=True)
+    k = run.resolve_kernel(root)
+    assert k.moddir == (root / "usr" / "lib" / "modules" / "6.12.118+deb13-amd64").resolve()
+    assert k.bootdir == (root / "boot").resolve()
+
+
+# --------------------------------------------------------------------------
+# boot and suite time
+# --------------------------------------------------------------------------
+
+
+def test_run_bounded_times_the_end_mark():
+    done = run.run_bounded(["sh", "-c", "echo up; sleep 0.3; echo end"], 20, mark="up",
+                           mark_timeout=10, end_mark="end")
+    assert done.mark_s is not None and done.end_s is not None
+    assert done.end_s - done.mark_s >= 0.25
+
+
+def test_summary_reports_boot_and_suite_time_per_kernel(tmp_path, fakes, capsys):
+    k = make_kernel(tmp_path / "a", "6.1.0-56-amd64")
+    out = tmp_path / "out"
+    assert run.main([str(k), "--out", str(out), "--vng", fakes["vng"], "--python", fakes["python"],
+                     "--kvm", "no", "--no-host", "--no-compare"]) == 0
+    text = capsys.readouterr().out
+    table = text[text.index("kernels: summary:"):].splitlines()[1:]
+    assert table[0].split()[:6] == ["kernel", "arch", "status", "boot", "suite", "total"]
+    assert table[1].split()[:3] == ["6.1.0-56-amd64", run.HOST_ARCH, "ok"]
+    entry = json.loads((out / "summary.json").read_text())["kernels"][0]
+    assert entry["boot_s"] is not None and entry["suite_s"] is not None
+    assert entry["suite_s"] <= entry["elapsed_s"]
+
+
+def test_summary_table_without_times():
+    r = run.Result("6.1.0-broken", "/k", "boot-failed", "vng exited 1", 3.0, "tcg")
+    header, line = run.summary_table([r])
+    assert line.split()[:6] == ["6.1.0-broken", run.HOST_ARCH, "boot-failed", "-", "-", "3"]

@@ -2,11 +2,17 @@
 
     python -m tools.kernels.run [options] [KERNEL ...] [-- PYTEST-ARGS ...]
 
-KERNEL is a vmlinuz whose modules sit beside it in ``lib/modules/<release>``,
-as ``dpkg-deb -x`` of a Debian ``linux-image-*-unsigned`` package leaves them
-(``ROOT/boot/vmlinuz-<release>`` and ``ROOT/lib/modules/<release>``), or such
-an unpacked ROOT directory.  ``python -m tools.kernels.fetch`` makes them; with no
-KERNEL the runner fetches Debian's 5.10, 6.1 and 6.12 itself (``--cache``).
+KERNEL is a series name that ``tools.kernels.fetch`` knows (5.10, 6.1, 6.12, sid,
+6.12-arm64, 6.12-arm64-16k: fetched with its private apt configuration into
+``--cache``), or a vmlinuz whose modules sit beside it in ``lib/modules/<release>``
+(or ``usr/lib/modules``), as ``dpkg-deb -x`` of a Debian ``linux-image-*`` package
+leaves them (``ROOT/boot/vmlinuz-<release>``), or such an unpacked ROOT directory.
+With no KERNEL the runner fetches Debian's 5.10, 6.1 and 6.12 itself.
+
+An x86_64 kernel boots with virtme-ng (below); an arm64 one (told by the image's
+header) boots under qemu-system-aarch64 with a Debian arm64 userspace of its own
+(``tools.kernels.arm64``).  Either way the run reports its boot time (until the guest
+starts the suite) and its suite time, per kernel in the summary.
 
 For each kernel, one at a time, virtme-ng boots it with the host's file system
 shared read-only, runs the suite inside with the project's venv interpreter
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -43,7 +50,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from tools.kernels import fetch
+from tools.kernels import arm64, fetch
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = PROJECT / "reports" / "out" / "kernels"
@@ -60,7 +67,12 @@ TCG_TEST_TIMEOUT = 300                  # pytest-timeout per test under TCG (the
 # project there is "not found" inside the guest.
 GUEST_HIDDEN = ("/var/tmp", "/var/cache", "/var/log", "/var/lib/apt", "/var/lib/private", "/run")
 GUEST_MARK = "ipc-conformance-guest:"   # the guest prints "<mark> up <release>" first thing
+UP_MARK = f"{GUEST_MARK} up"
 EXIT_MARK = "ipc-conformance-guest: pytest exit "
+HOST_ARCH = os.uname().machine
+# virtme-ng takes --rodir/--rwdir paths made of these characters only (its
+# _SAFE_PATH_PATTERN); a Debian version string adds ~ and : (and + in releases).
+VNG_SAFE_PATH = re.compile(r"[a-zA-Z0-9_+ /.-]+")
 
 
 def say(msg: str) -> None:
@@ -76,12 +88,17 @@ class KernelImage:
     vmlinuz: Path
     release: str
     root: Path            # directory holding lib/modules/<release> (and boot/)
-    moddir: Path | None   # ROOT/lib/modules/<release> when present
+    moddir: Path | None   # ROOT/lib/modules/<release> (or ROOT/usr/lib/...) when present
+    arch: str = HOST_ARCH  # the image's machine: x86_64 boots with vng, aarch64 with QEMU
 
     @property
     def bootdir(self) -> Path | None:
         boot = self.root / "boot"
         return boot if (boot / f"config-{self.release}").exists() else None
+
+    @property
+    def foreign(self) -> bool:
+        return self.arch != HOST_ARCH
 
 
 class KernelError(ValueError):
@@ -99,24 +116,68 @@ def resolve_kernel(arg: str | os.PathLike) -> KernelImage:
     if not path.is_file():
         raise KernelError(f"{arg}: no such kernel image")
     path = path.resolve()
+    arch = arm64.image_arch(path) or HOST_ARCH
     release = None
-    m = re.match(r"(?:vmlinuz|bzImage|vmlinux)-(.+)$", path.name)
+    m = re.match(r"(?:vmlinuz|bzImage|vmlinux|Image)-(.+)$", path.name)
     if m:
         release = m.group(1)
     # Modules "beside" the image: in the image's directory or one or two levels up
-    # (dpkg-deb -x leaves ROOT/boot/vmlinuz-R next to ROOT/lib/modules/R).
+    # (dpkg-deb -x leaves ROOT/boot/vmlinuz-R next to ROOT/lib/modules/R, or, in
+    # Debian 13's merged-/usr packages, ROOT/usr/lib/modules/R).
     for root in (path.parent, path.parent.parent, path.parent.parent.parent):
-        mods = root / "lib" / "modules"
-        if release and (mods / release).is_dir():
-            return KernelImage(path, release, root, mods / release)
-        if release is None and mods.is_dir():
-            found = sorted(p for p in mods.iterdir() if p.is_dir())
-            if len(found) == 1:
-                return KernelImage(path, found[0].name, root, found[0])
+        for mods in (root / "lib" / "modules", root / "usr" / "lib" / "modules"):
+            if release and (mods / release).is_dir():
+                return KernelImage(path, release, root, mods / release, arch)
+            if release is None and mods.is_dir():
+                found = sorted(p for p in mods.iterdir() if p.is_dir())
+                if len(found) == 1:
+                    return KernelImage(path, found[0].name, root, found[0], arch)
     if release is None:
         raise KernelError(f"{arg}: cannot tell the kernel release (name it vmlinuz-<release> "
                           "or put its modules in lib/modules/<release> beside it)")
-    return KernelImage(path, release, path.parent, None)
+    root = path.parent.parent if path.parent.name == "boot" else path.parent
+    return KernelImage(path, release, root, None, arch)
+
+
+def split_kernel_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(series names to fetch, paths): an argument is a name when it is a series that
+    tools.kernels.fetch knows and no file or directory of that name exists here."""
+    names, paths = [], []
+    for a in args:
+        (names if a in fetch.SERIES and not os.path.exists(a) else paths).append(a)
+    return names, paths
+
+
+def staging_dir(out: Path) -> Path:
+    """Where vng_safe puts its links: OUT/.staging, or under ~/.cache when OUT itself has
+    characters virtme-ng refuses (not /tmp or /var/tmp: the guest mounts its own there)."""
+    for candidate in (out / ".staging", Path.home() / ".cache" / "ipc-conformance" / "vng-staging"):
+        if VNG_SAFE_PATH.fullmatch(str(candidate)):
+            return candidate
+    return out / ".staging"
+
+
+def vng_safe(path: Path, staging: Path) -> Path:
+    """path, or a symlink to it under staging whose name virtme-ng accepts.
+
+    virtme-ng refuses a --rodir/--rwdir with ~ or : (a Debian version string has
+    both: ...-1~deb12u1_amd64/boot); QEMU follows the link when it opens the share."""
+    text = str(path)
+    if VNG_SAFE_PATH.fullmatch(text):
+        return path
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    name = re.sub(r"[^a-zA-Z0-9_+.-]", "_", path.name) or "dir"
+    staging.mkdir(parents=True, exist_ok=True)
+    link = staging / f"{name}-{digest}"
+    if not (link.is_symlink() and os.readlink(link) == text):
+        tmp = staging / f".{name}-{digest}.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(text)
+        os.replace(tmp, link)
+    if not VNG_SAFE_PATH.fullmatch(str(link)):
+        raise KernelError(f"{staging}: cannot stage {path} for virtme-ng under a path with "
+                          "characters it refuses; give --out a plain path")
+    return link
 
 
 # --------------------------------------------------------------------------
@@ -170,12 +231,13 @@ def with_test_timeout(pytest_args: Sequence[str], kvm: bool) -> list[str]:
 
 
 def vng_command(vng: str, kernel: KernelImage, script: str, outdir: Path, *, kvm: bool,
-                memory: str, cpus: int, project: Path) -> list[str]:
+                memory: str, cpus: int, project: Path, staging: Path | None = None) -> list[str]:
+    staging = staging or staging_dir(outdir.parent)
     cmd = [vng, "--run", str(kernel.vmlinuz), "--memory", memory, "--cpus", str(cpus),
-           "--rwdir", str(outdir), "--cwd", str(project), "--name", "ipcc-guest"]
+           "--rwdir", str(vng_safe(outdir, staging)), "--cwd", str(project), "--name", "ipcc-guest"]
     if kernel.bootdir:
         # /boot/config-<release> for the record's kconfig (Debian kernels have no /proc/config.gz).
-        cmd += ["--rodir", f"/boot={kernel.bootdir}"]
+        cmd += ["--rodir", f"/boot={vng_safe(kernel.bootdir, staging)}"]
     if not kvm:
         cmd.append("--disable-kvm")
     cmd += ["--exec", script]
@@ -231,18 +293,22 @@ class Completed:
     timed_out: bool
     mark_s: float | None = None   # seconds until the first line containing `mark`
     mark_missed: bool = False     # killed because `mark` did not come within mark_timeout
+    end_s: float | None = None    # seconds until the first line containing `end_mark`
 
 
 def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
                 log: Path | None = None, echo: Callable[[str], None] | None = None,
-                mark: str | None = None, mark_timeout: float | None = None) -> Completed:
+                mark: str | None = None, mark_timeout: float | None = None,
+                end_mark: str | None = None) -> Completed:
     """Run cmd with stdout+stderr piped (never a regular file: QEMU reopens its
     output), echo and log each line, and kill its whole process group after timeout,
     or after mark_timeout when no line containing mark has come by then (a guest that
-    never boots: QEMU sits in the firmware forever on an image it cannot load)."""
+    never boots: QEMU sits in the firmware forever on an image it cannot load).
+    The times of the first mark and end_mark lines are kept (boot and suite time)."""
     start = time.monotonic()
     lines: list[str] = []
     seen: list[float] = []
+    ended: list[float] = []
     logf = open(log, "w", encoding="utf-8", errors="replace") if log else None
     try:
         proc = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -259,6 +325,8 @@ def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
             lines.append(line)
             if mark and not seen and mark in line:
                 seen.append(time.monotonic() - start)
+            if end_mark and not ended and end_mark in line:
+                ended.append(time.monotonic() - start)
             if logf:
                 logf.write(line)
                 logf.flush()
@@ -287,7 +355,7 @@ def run_bounded(cmd: Sequence[str], timeout: float, *, env: dict | None = None,
         logf.close()
     return Completed(None if timed_out else proc.returncode, "".join(lines),
                      time.monotonic() - start, timed_out, seen[0] if seen else None,
-                     mark_missed)
+                     mark_missed, ended[0] if ended else None)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -341,7 +409,9 @@ class Result:
     accel: str                  # kvm | tcg
     record: str | None = None
     pytest_exit: int | None = None
-    boot_s: float | None = None  # from starting vng to the guest's first line
+    boot_s: float | None = None  # from starting vng (QEMU) to the guest starting the suite
+    suite_s: float | None = None  # from the guest starting the suite to pytest's exit
+    arch: str = HOST_ARCH
 
     @property
     def ok(self) -> bool:
@@ -351,7 +421,7 @@ class Result:
 def classify(done: Completed, record: Path, timeout: float) -> tuple[str, str, int | None]:
     """(status, detail, pytest exit) from a finished guest run."""
     out = done.output
-    booted = f"{GUEST_MARK} up" in out
+    booted = UP_MARK in out
     m = re.findall(re.escape(EXIT_MARK) + r"(\d+)", out)
     pytest_exit = int(m[-1]) if m else None
     have_record = record.is_file() and record.stat().st_size > 0
@@ -377,29 +447,61 @@ def classify(done: Completed, record: Path, timeout: float) -> tuple[str, str, i
 
 def run_kernel(kernel: KernelImage, *, vng: str, python: Path, project: Path, out: Path,
                pytest_args: Sequence[str], kvm: bool, timeout: float, memory: str, cpus: int,
-               runner=run_bounded, echo: bool = True, boot_timeout: float | None = None) -> Result:
+               runner=run_bounded, echo: bool = True, boot_timeout: float | None = None,
+               preparer=None) -> Result:
+    """Boot one kernel, run the suite inside, collect its record: virtme-ng for a kernel
+    of the host's architecture, tools.kernels.arm64 (plain QEMU, its own userspace) for
+    an arm64 one (always TCG)."""
     outdir = out / kernel.release
     outdir.mkdir(parents=True, exist_ok=True)
     record = outdir / "record.json"
     for stale in ("record.json", "console.log"):
         (outdir / stale).unlink(missing_ok=True)
-    script = guest_script(python, project, outdir, pytest_args, kernel.release)
-    cmd = vng_command(vng, kernel, script, outdir, kvm=kvm, memory=memory, cpus=cpus,
-                      project=project)
+    collect = None
+    if kernel.foreign:
+        kvm = False
+        try:
+            plan = (preparer or arm64.prepare)(
+                kernel, project=project, python=python, memory=memory, cpus=cpus,
+                suite_script=lambda py, proj, odir: guest_script(
+                    Path(py), Path(proj), Path(odir), pytest_args, kernel.release))
+        except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+            detail = f"could not prepare the {kernel.arch} guest: {exc}"
+            say(f"{kernel.release}: FAILED prepare-failed: {detail}")
+            return Result(kernel.release, str(kernel.vmlinuz), "prepare-failed", detail, 0.0,
+                          "tcg", arch=kernel.arch)
+        cmd, collect, env = plan.command, plan.collect, dict(os.environ)
+    else:
+        try:
+            guest_out = vng_safe(outdir, staging_dir(out))
+        except KernelError as exc:
+            say(f"{kernel.release}: FAILED prepare-failed: {exc}")
+            return Result(kernel.release, str(kernel.vmlinuz), "prepare-failed", str(exc), 0.0,
+                          "kvm" if kvm else "tcg", arch=kernel.arch)
+        script = guest_script(python, project, guest_out, pytest_args, kernel.release)
+        cmd = vng_command(vng, kernel, script, outdir, kvm=kvm, memory=memory, cpus=cpus,
+                          project=project, staging=staging_dir(out))
+        env = tool_env(vng)
     accel = "kvm" if kvm else "tcg"
     boot_timeout = boot_timeout or (DEFAULT_BOOT_TIMEOUT_KVM if kvm else DEFAULT_BOOT_TIMEOUT_TCG)
-    say(f"{kernel.release}: booting {kernel.vmlinuz} ({accel.upper()}, timeout {timeout:.0f} s, "
-        f"boot {boot_timeout:.0f} s, modules {kernel.moddir or 'none found'})")
-    done = runner(cmd, timeout, env=tool_env(vng), log=outdir / "console.log",
+    say(f"{kernel.release}: booting {kernel.vmlinuz} ({kernel.arch}, {accel.upper()}, "
+        f"timeout {timeout:.0f} s, boot {boot_timeout:.0f} s, "
+        f"modules {kernel.moddir or 'none found'})")
+    done = runner(cmd, timeout, env=env, log=outdir / "console.log",
                   echo=(lambda l: print(f"  [{kernel.release}] {l}", flush=True)) if echo else None,
-                  mark=f"{GUEST_MARK} up", mark_timeout=boot_timeout)
+                  mark=UP_MARK, mark_timeout=boot_timeout, end_mark=EXIT_MARK)
+    if collect is not None:
+        collect(outdir)
     status, detail, pytest_exit = classify(done, record, timeout)
+    suite_s = (done.end_s - done.mark_s) if done.end_s is not None and done.mark_s is not None \
+        else None
     res = Result(kernel.release, str(kernel.vmlinuz), status, detail, round(done.elapsed, 1),
                  accel, str(record) if status in ("ok", "suite-failed") else None, pytest_exit,
-                 round(done.mark_s, 1) if done.mark_s is not None else None)
+                 round(done.mark_s, 1) if done.mark_s is not None else None,
+                 round(suite_s, 1) if suite_s is not None else None, kernel.arch)
     if res.ok:
-        say(f"{kernel.release}: record {record} (boot {res.boot_s} s, total {done.elapsed:.0f} s, "
-            f"{detail})")
+        say(f"{kernel.release}: record {record} (boot {res.boot_s} s, suite {res.suite_s} s, "
+            f"total {done.elapsed:.0f} s, {detail})")
     else:
         say(f"{kernel.release}: FAILED {status}: {detail} (console: {outdir / 'console.log'})")
     return res
@@ -505,6 +607,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} s"
+
+
+def summary_table(results: Sequence[Result]) -> list[str]:
+    """One line per kernel: release, arch, status, boot, suite and total time, accel, detail."""
+    rows = [("kernel", "arch", "status", "boot", "suite", "total", "accel", "detail")]
+    rows += [(r.release, r.arch, r.status, _seconds(r.boot_s), _seconds(r.suite_s),
+              _seconds(r.elapsed_s), r.accel, r.detail) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(7)]
+    return ["  ".join(cell.ljust(w) if i < 3 or i == 6 else cell.rjust(w)
+                      for i, (cell, w) in enumerate(zip(row[:7], widths))) + "  " + row[7]
+            for row in rows]
+
+
 def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
     argv = list(argv)
     if "--" in argv:
@@ -526,45 +643,66 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
         say(f"{python}: no such interpreter (create the venv: python3 -m venv .venv && "
             ".venv/bin/pip install -e .)")
         return 2
+    cache = (args.cache or fetch.DEFAULT_CACHE).absolute()
     kernel_args = list(args.kernels)
     if not kernel_args:
         # One command on a machine that has no kernel images yet: Debian's, cached.
         say("no KERNEL given: fetching Debian " + ", ".join(fetch.DEFAULT_SERIES))
+        kernel_args = list(fetch.DEFAULT_SERIES)
+    names, _paths = split_kernel_args(kernel_args)
+    if names:
+        say("fetching " + ", ".join(names) + f" with the private apt configuration into {cache}")
         try:
-            kernel_args = [str(v) for v in fetch.fetch(list(fetch.DEFAULT_SERIES),
-                                                        (args.cache or fetch.DEFAULT_CACHE).absolute(),
-                                                        update=True)]
-        except (subprocess.CalledProcessError, OSError) as exc:
+            fetched = fetch.fetch_named(names, cache, update=True)
+        except (subprocess.CalledProcessError, OSError, ValueError) as exc:
             say(f"error: fetching kernels failed: {exc}")
             return 2
-        if not kernel_args:
-            say("error: no kernel could be fetched")
-            return 2
+        lost = [n for n in names if n not in fetched]
+        if lost:
+            say("error: no kernel could be fetched for " + ", ".join(lost)
+                + " (fetch's lines above say why)")
+            if not fetched or args.kernels:
+                return 2
+        kernel_args = [str(fetched[a]) if a in fetched else a for a in kernel_args
+                       if a in fetched or a not in names]
     kernels, bad = [], False
     for k in kernel_args:
         try:
             kernels.append(resolve_kernel(k))
         except KernelError as exc:
-            say(f"error: {exc}")
+            say(f"error: {exc}" + ("" if os.path.sep in k or k in fetch.SERIES else
+                                   " (a series name is one of " + ", ".join(fetch.SERIES) + ")"))
             bad = True
     if bad:
         return 2
+    native = [k for k in kernels if not k.foreign]
+    foreign = [k for k in kernels if k.foreign]
+    unsupported = sorted({k.arch for k in foreign} - {"aarch64"})
+    if unsupported:
+        say(f"error: no guest for {', '.join(unsupported)} kernels on this {HOST_ARCH} host "
+            "(aarch64 is supported)")
+        return 2
     for what, path in (("interpreter", python), ("project", project)):
         hidden = hidden_in_guest(path)
-        if hidden:
+        if hidden and native:
             say(f"error: the {what} {path} is under {hidden}, which virtme-ng hides from the "
                 "guest (a fresh tmpfs there); use one elsewhere")
             return 2
     vng = find_vng(args.vng)
-    if vng is None and not args.dry_run:
+    if vng is None and native and not args.dry_run:
         say("error: virtme-ng's vng not found (pip install virtme-ng; QEMU: apt-get install "
             "qemu-system-x86)")
         return 2
     vng = vng or "vng"
-    missing = [] if args.dry_run else missing_host_tools(vng)
+    missing = [] if args.dry_run or not native else missing_host_tools(vng)
     if missing:
         say("error: virtme-ng needs " + ", ".join(missing) + " on the host; install them "
             "(Debian: apt-get install busybox-static qemu-system-x86 kmod udev)")
+        return 2
+    missing = [] if args.dry_run or not foreign else arm64.missing_host_tools()
+    if missing:
+        say("error: an arm64 guest needs " + ", ".join(missing) + " on the host; install them "
+            "(Debian: apt-get install qemu-system-arm qemu-user-static debootstrap e2fsprogs cpio)")
         return 2
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
@@ -575,8 +713,10 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
         kvm, why = False, "--kvm no"
     elif args.dry_run:
         kvm, why = False, "dry run (no KVM probe)"
+    elif not native:
+        kvm, why = False, f"{HOST_ARCH} KVM cannot run {foreign[0].arch} kernels"
     else:
-        kvm, why = prober(vng, kernels[0])
+        kvm, why = prober(vng, native[0])
     if kvm:
         say(f"using KVM ({why})")
     else:
@@ -587,6 +727,11 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
     if args.dry_run:
         for k in kernels:
             outdir = out / k.release
+            if k.foreign:
+                work = arm64.DEFAULT_CACHE / f"{arm64.SUITE}-arm64" / "runs"
+                print(shlex.join(arm64.qemu_command(k.vmlinuz, work / "INITRD", work / "DISK",
+                                                    memory=args.memory, cpus=args.cpus)))
+                continue
             script = guest_script(python, project, outdir, guest_args, k.release)
             print(shlex.join(vng_command(vng, k, script, outdir, kvm=kvm, memory=args.memory,
                                          cpus=args.cpus, project=project)))
@@ -620,10 +765,8 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
 
     say("summary:")
-    for r in results:
-        boot = f"boot {r.boot_s:.0f} s" if r.boot_s is not None else "no boot"
-        print(f"  {r.release:<28} {r.status:<12} {r.elapsed_s:>6.0f} s  {boot:<11} {r.accel}  "
-              f"{r.detail}")
+    for line in summary_table(results):
+        print("  " + line)
     failed = [r for r in results if not r.ok]
     if failed:
         say(f"{len(failed)} of {len(results)} kernel(s) gave no record: "
