@@ -1,0 +1,1 @@
+"""The conformance suite inside sandboxes that implement Linux themselves (gVisor's runsc)."""
