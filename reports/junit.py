@@ -5,7 +5,8 @@
 One <testsuite> per facility, one <testcase> per claim: classname = facility,
 name = claim id, time = the claim's duration_s.  violated -> <failure
 message=reason>, error -> <error message=reason>, not_applicable -> <skipped
-message=reason>.  Host facts are <properties> of every testsuite; the claim's sentence, severity, sources, man pages, kernel
+message=reason>; a claim that holds with cases not run has a property "partial" per case
+("case: why") and says so in <system-out>.  Host facts are <properties> of every testsuite; the claim's sentence, severity, sources, man pages, kernel
 notes, erratum wording and observed values are <properties> of its testcase,
 and the claim's tests (node ids and outcomes) go to <system-out>.
 
@@ -19,6 +20,8 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
+
+from reports.records import partial_cases
 
 # characters XML 1.0 cannot carry at all
 _BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -112,6 +115,9 @@ def render(record: dict) -> str:
                                                            ("document", "section") if erratum.get(k)))
             for key, value in sorted((claim.get("observed") or {}).items()):
                 _prop(props, f"observed.{key}", value)
+            partial = partial_cases(claim)
+            for p in partial:
+                _prop(props, "partial", f"{p.get('case')}: {p.get('why')}")
             if verdict == "violated":
                 counts["failures"] += 1
                 el = ET.SubElement(case, "failure", message=reason or "claim violated", type="violated")
@@ -125,11 +131,14 @@ def render(record: dict) -> str:
                                    type=_s(verdict or "error"))
                 el.text = reason
             tests = claim.get("tests") or []
-            if tests:
+            if tests or partial:
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n".join(_s(f"{t.get('outcome')} {t.get('nodeid')} "
-                                        f"({t.get('duration_s')} s) {t.get('message') or ''}").rstrip()
-                                     for t in tests if isinstance(t, dict))
+                out.text = "\n".join(
+                    [_s(f"holds (partial): not run: {p.get('case')}: {p.get('why')}")
+                     for p in partial]
+                    + [_s(f"{t.get('outcome')} {t.get('nodeid')} "
+                          f"({t.get('duration_s')} s) {t.get('message') or ''}").rstrip()
+                       for t in tests if isinstance(t, dict)])
         for key in ("tests", "failures", "errors", "skipped"):
             suite.set(key, str(counts[key]))
             totals[key] += counts[key]

@@ -11,10 +11,12 @@ One result line per claim, in record order (claims are sorted by id)::
     # pipe.atomic.small: violated: 3 of 4000 records came back interleaved
     not ok 2 pipe.atomic.small
     ok 3 sysv.tools # SKIP ipcs not found in PATH; install util-linux
+    ok 4 signal.kill.eperm # partial: not run: pid1 case: this process holds CAP_KILL
     # Totals: pass:1 fail:1 xfail:0 xpass:0 skip:1 error:0
 
 Verdicts map to results as: holds -> ok, violated -> not ok, error -> not ok
-(with an "error" diagnostic), not_applicable -> ok # SKIP <reason>.  The
+(with an "error" diagnostic), not_applicable -> ok # SKIP <reason>; a claim that holds
+with some cases not run (the record's "partial") -> ok # partial: <cases and why>.  The
 diagnostic lines for a failure come before its result line, as kselftest and
 KUnit print them; the Totals line is the kselftest one.
 
@@ -26,6 +28,8 @@ from __future__ import annotations
 import json
 import re
 import sys
+
+from reports.records import partial_cases
 
 _WS = re.compile(r"\s+")
 
@@ -57,7 +61,12 @@ def render(record: dict) -> str:
             totals["pass"] += 1
             if reason:  # which documented behaviour this kernel showed (e.g. mand ignored)
                 lines.append(f"# {cid}: {reason}")
-            lines.append(f"ok {n} {cid}")
+            partial = partial_cases(claim)
+            if partial:
+                lines.append(_one_line(f"ok {n} {cid} # partial: not run: " + "; ".join(
+                    f"{p.get('case')}: {p.get('why')}" for p in partial)))
+            else:
+                lines.append(f"ok {n} {cid}")
         elif verdict == "not_applicable":
             totals["skip"] += 1
             lines.append(f"ok {n} {cid} # SKIP {reason or 'not applicable'}".rstrip())

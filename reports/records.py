@@ -172,9 +172,11 @@ def selection_of(record: dict) -> str | None:
     run = record.get("run") if isinstance(record.get("run"), dict) else {}
     args = [str(a) for a in run.get("args") or [] if a is not None]
     shown = " ".join(args) or "no arguments recorded"
-    flag = run.get("selection")
-    if flag is not None:
-        return f"a selection ({shown})" if flag else None
+    if "selection" in run:  # the record's own word: a description ('-k pipe'), true, or null
+        flag = run["selection"]
+        if not flag:
+            return None
+        return f"a selection ({flag if isinstance(flag, str) else shown})"
     for a in args:
         if a.split("=")[0] in _SELECTING or (a.startswith("-k") and len(a) > 2):
             return f"a selection ({shown}; inferred from its arguments)"

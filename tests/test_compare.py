@@ -343,6 +343,7 @@ def test_missing_claim_fails_a_full_record(base):
 
 @pytest.mark.parametrize("run", [
     {"selection": True, "args": ["-k", "pipe"]},
+    {"selection": "-k pipe", "args": ["-k", "pipe"]},  # the suite writes what narrowed it
     {"args": ["-n", "auto", "-k", "pipe"]},          # a record from before run.selection
     {"args": ["suites/pipe"]},
     {"args": ["--collect-only"]},
@@ -373,9 +374,11 @@ def test_selection_is_never_compared_as_if_full(base, run):
 def test_full_records_are_not_selections(base):
     assert compare.selection_of(base) is None
     explicit = copy.deepcopy(base)
-    explicit["run"]["selection"] = False
+    explicit["run"]["selection"] = None
     explicit["run"]["args"] = ["-k", "pipe"]  # the record's own word wins
     assert compare.selection_of(explicit) is None
+    explicit["run"]["selection"] = "-m sysv"
+    assert compare.selection_of(explicit) == "a selection (-m sysv)"
 
 
 def test_partial_claims(base):

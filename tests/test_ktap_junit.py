@@ -22,7 +22,7 @@ def record():
 
 # -- KTAP ---------------------------------------------------------------------------------------
 
-RESULT = re.compile(r"^(ok|not ok) (\d+) ([^#\s][^#]*?)(?: # (SKIP)(?: (.*))?)?$")
+RESULT = re.compile(r"^(ok|not ok) (\d+) ([^#\s][^#]*?)(?: # (SKIP|partial:)(?: (.*))?)?$")
 
 
 def parse_ktap(text: str) -> dict:
@@ -164,3 +164,32 @@ def test_junit_escapes_and_control_chars(record):
     root = ET.fromstring(junit.render(rec))  # still well-formed XML
     fail = root.find("testsuite/testcase/failure")
     assert fail.get("message").startswith('a <b> & "c" ')
+
+
+# -- partial claims (holds, some cases not run) -------------------------------------------------
+
+def partial_record(record):
+    rec = copy.deepcopy(record)
+    claim = next(c for c in rec["claims"] if c["id"] == "fifo.rdwr")
+    claim["partial"] = [{"case": "as nobody", "why": "needs CAP_SETUID\nto run a second uid"},
+                        {"case": "O_DIRECT", "why": "EINVAL"}]
+    return rec
+
+
+def test_ktap_partial(record):
+    text = ktap.render(partial_record(record))
+    line = next(l for l in text.splitlines() if " fifo.rdwr" in l and l.startswith("ok"))
+    assert line.endswith("fifo.rdwr # partial: not run: as nobody: needs CAP_SETUID to run a "
+                         "second uid; O_DIRECT: EINVAL")
+    parsed = parse_ktap(text)
+    assert parsed["plan"] == len(parsed["results"])
+    assert "pass:" in text.splitlines()[-1]  # still counted as a pass
+
+
+def test_junit_partial(record):
+    root = ET.fromstring(junit.render(partial_record(record)))
+    case = root.find(".//testcase[@name='fifo.rdwr']")
+    props = [p.get("value") for p in case.iter("property") if p.get("name") == "partial"]
+    assert props == ["as nobody: needs CAP_SETUID\nto run a second uid", "O_DIRECT: EINVAL"]
+    assert case.find("failure") is None and case.find("skipped") is None
+    assert case.find("system-out").text.startswith("holds (partial): not run: as nobody")
