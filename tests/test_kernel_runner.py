@@ -670,3 +670,47 @@ def test_summary_table_without_times():
     r = run.Result("6.1.0-broken", "/k", "boot-failed", "vng exited 1", 3.0, "tcg")
     header, line = run.summary_table([r])
     assert line.split()[:6] == ["6.1.0-broken", run.HOST_ARCH, "boot-failed", "-", "-", "3"]
+
+
+MADISON = textwrap.dedent("""\
+    linux-image-amd64 | 6.17.8-1 | http://deb.debian.org/debian sid/main amd64 Packages
+    linux-image-amd64 | 6.12.95-1~bpo12+1 | http://deb.debian.org/debian bookworm-backports/main amd64 Packages
+    linux-image-amd64 | 6.1.192-2 | http://deb.debian.org/debian-security bookworm-security/main amd64 Packages
+    linux-image-amd64 | 6.1.176-1 | http://deb.debian.org/debian bookworm/main amd64 Packages
+    linux-image-amd64 | 5.10.262-1 | http://deb.debian.org/debian-security bullseye-security/main amd64 Packages
+    """)
+SHOW_SID = SHOW + textwrap.dedent("""\
+
+    Package: linux-image-amd64
+    Version: 6.17.8-1
+    Depends: linux-image-6.17.8+deb14-amd64 (= 6.17.8-1)
+    """)
+
+
+def test_fetch_parses_madison_suites():
+    pairs = fetch.parse_madison(MADISON)
+    assert ("6.17.8-1", "sid") in pairs and ("6.1.192-2", "bookworm-security") in pairs
+    assert ("6.12.95-1~bpo12+1", "bookworm-backports") in pairs and len(pairs) == 5
+
+
+@pytest.mark.parametrize("name, package", [
+    ("sid", "linux-image-6.17.8+deb14-amd64-unsigned"),
+    ("6.12", "linux-image-6.12.95+deb12-amd64-unsigned"),
+    ("6.1", "linux-image-6.1.0-56-amd64-unsigned"),
+    ("5.10", "linux-image-5.10.0-46-amd64-unsigned"),
+])
+def test_fetch_picks_by_suite(name, package):
+    pairs, suites = fetch.parse_metapackage(SHOW_SID), fetch.parse_madison(MADISON)
+    assert fetch.pick_package(fetch.SERIES[name], pairs, suites) == package
+
+
+def test_fetch_sid_is_only_unstables():
+    """sid is unstable's newest, not the newest of every suite listed."""
+    suites = [(v, s) for v, s in fetch.parse_madison(MADISON) if s != "sid"]
+    assert fetch.pick_package(fetch.SERIES["sid"], fetch.parse_metapackage(SHOW_SID), suites) is None
+
+
+def test_fetch_refuses_unknown_series(tmp_path):
+    with pytest.raises(ValueError, match="6.13"):
+        fetch.fetch(["6.13"], tmp_path)
+    assert fetch.main(["6.13", "--cache", str(tmp_path)]) == 2

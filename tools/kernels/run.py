@@ -460,6 +460,7 @@ def run_kernel(kernel: KernelImage, *, vng: str, python: Path, project: Path, ou
     collect = None
     if kernel.foreign:
         kvm = False
+        pytest_args = with_test_timeout(pytest_args, kvm=False)
         try:
             plan = (preparer or arm64.prepare)(
                 kernel, project=project, python=python, memory=memory, cpus=cpus,
@@ -748,8 +749,9 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
 
     results = []
     for k in kernels:
+        k_timeout = timeout if args.timeout or not k.foreign else DEFAULT_TIMEOUT_TCG
         results.append(run_kernel(k, vng=vng, python=python, project=project, out=out,
-                                  pytest_args=guest_args, kvm=kvm, timeout=timeout,
+                                  pytest_args=guest_args, kvm=kvm, timeout=k_timeout,
                                   memory=args.memory, cpus=args.cpus, runner=runner,
                                   boot_timeout=args.boot_timeout))
     summary = {
