@@ -330,7 +330,7 @@ def test_kernel_persistence(facility, ipc, spawn, kernel, observe):
         pytest.skip(f"needs POSIX {kind} support in the kernel (CONFIG_POSIX_MQUEUE for mq); {ended}")
     ended.unwrap()
     observe("creator_exit", str(ended), run_specific=True)
-    if facility == "sysv_shm" and kernel.sysctl("kernel/shm_rmid_forced") == "1":
+    if facility == "sysv_shm" and kernel.limit("kernel/shm_rmid_forced") == 1:
         # This kernel is told to destroy unattached segments with their creator.
         observe("shm_rmid_forced", 1)
         assert handle is None, "expected kernel.shm_rmid_forced=1 to destroy the segment with its creator"

@@ -25,7 +25,7 @@ def expected_capacities(kernel, exempt):
     if not kernel.at_least(2, 6, 11):
         return {kernel.page_size}
     full = DEFAULT_PAGES * kernel.page_size
-    max_size = int(kernel.sysctl("fs/pipe-max-size") or full)
+    max_size = kernel.limit("fs/pipe-max-size")
     if kernel.at_least(4, 5) and not exempt and max_size < full:
         full = max(max_size, kernel.page_size)  # alloc_pipe_info caps the default at pipe-max-size
     soft = int(kernel.sysctl("fs/pipe-user-pages-soft") or 0)

@@ -46,7 +46,7 @@ def test_unprivileged_up_to_max_then_eperm(kernel, privilege, observe):
     """Without CAP_SYS_RESOURCE a pipe grows to pipe-max-size, and one byte more is EPERM."""
     if not kernel.at_least(2, 6, 35):
         return _old_kernel_refuses(kernel, observe)
-    max_size = int(kernel.sysctl(PIPE_MAX_SIZE))
+    max_size = kernel.limit(PIPE_MAX_SIZE)
     observe("pipe-max-size", max_size)
     got = privilege.unprivileged(_set_sizes, max_size).unwrap()
     for name, value in got.items():
@@ -64,7 +64,7 @@ def test_above_max_follows_cap_sys_resource(kernel, privilege, observe):
     """Above pipe-max-size this process succeeds iff it holds CAP_SYS_RESOURCE (uid 0 is not enough)."""
     if not kernel.at_least(2, 6, 35):
         return _old_kernel_refuses(kernel, observe)
-    max_size = int(kernel.sysctl(PIPE_MAX_SIZE))
+    max_size = kernel.limit(PIPE_MAX_SIZE)
     wanted = 2 * max_size  # the next power-of-two page count above the limit
     privileged = privilege.has("CAP_SYS_RESOURCE")
     observe("CAP_SYS_RESOURCE", privileged)
@@ -108,7 +108,7 @@ def test_request_rounds_to_power_of_two_pages(kernel, privilege, observe, pages,
     expected = _pages_for(request, kernel.page_size)
     r, w = os.pipe()
     try:
-        if expected > int(kernel.sysctl(PIPE_MAX_SIZE)) and not privilege.has("CAP_SYS_RESOURCE"):
+        if expected > kernel.limit(PIPE_MAX_SIZE) and not privilege.has("CAP_SYS_RESOURCE"):
             # Large pages (64K): the rounded size is over pipe-max-size, which is refused
             # before anything is set (pipe.setpipe_sz.max).
             exc = fails_with(errno.EPERM, fcntl, w, libc.F_SETPIPE_SZ, request,

@@ -59,7 +59,8 @@ def test_sigusr1_number(spawn, channel, kernel, observe):
     report = channel()
     child = spawn(_catch_sigusr1, report, name="process catching SIGUSR1")
     caught_mask = report.recv(what="the catching child")
-    assert sh.in_mask(caught_mask, expected), (
+    # SigCgt is a second view of the number (bit N-1 is signal N); gVisor's status has no such line
+    assert caught_mask is None or sh.in_mask(caught_mask, expected), (
         f"expected bit {expected} of SigCgt set after catching SIGUSR1, SigCgt is {caught_mask:#x}")
     os.kill(child.pid, expected)  # by number, not by name
     caught = child.value(timeout=5)

@@ -38,7 +38,7 @@ def test_owner_changes_uid_gid_mode(ipc, privilege, observe, kind):
 def test_msg_qbytes(ipc, kernel, privilege, observe):
     """msg_qbytes can be lowered by the owner; raising it above msgmnb needs CAP_SYS_RESOURCE (EPERM without)."""
     ident = ipc.msgq()
-    msgmnb = int(kernel.sysctl("kernel/msgmnb"))
+    msgmnb = kernel.limit("kernel/msgmnb")
     ds = sysv.stat("msg", ident)
     observe("initial_qbytes", ds.qbytes)
     ds.qbytes = msgmnb // 2

@@ -47,9 +47,9 @@ def test_outlives_creator(ipc, spawn, kernel, observe, kind):
     observe("id", ident, run_specific=True)
     # kernel.shm_rmid_forced=1 tells the kernel to remove a segment nobody has attached
     # when its creator exits: there the segment must be gone.
-    forced = kind == "shm" and kernel.sysctl("kernel/shm_rmid_forced") == "1"
+    forced = kind == "shm" and kernel.limit("kernel/shm_rmid_forced") == 1
     if kind == "shm":
-        observe("shm_rmid_forced", kernel.sysctl("kernel/shm_rmid_forced"))
+        observe("shm_rmid_forced", kernel.limit("kernel/shm_rmid_forced"))
     if forced:
         assert error == "ENOENT", (f"expected shm_rmid_forced=1 to remove the unattached segment with its "
                                    f"creator, shmget(key) gave {found if error is None else error}")

@@ -21,7 +21,7 @@ def fill(msqid: int, msgmax: int) -> list[int]:
 def test_nowait_eagain(ipc, kernel, observe):
     """A queue holding msg_qbytes bytes refuses one more byte with EAGAIN under IPC_NOWAIT, and keeps what it had."""
     msqid = ipc.msgq()
-    sizes = fill(msqid, int(kernel.sysctl("kernel/msgmax")))
+    sizes = fill(msqid, kernel.limit("kernel/msgmax"))
     ds = sysv.stat("msg", msqid)
     observe("qbytes", ds.qbytes)
     observe("cbytes_full", ds.cbytes)
@@ -40,7 +40,7 @@ def test_nowait_eagain(ipc, kernel, observe):
 def test_blocks_until_room(ipc, kernel, spawn, observe):
     """A sender to a full queue sleeps in msgsnd; one msgrcv makes room and its message is queued last."""
     msqid = ipc.msgq()
-    sizes = fill(msqid, int(kernel.sysctl("kernel/msgmax")))
+    sizes = fill(msqid, kernel.limit("kernel/msgmax"))
     sender = spawn(libc.msgsnd, msqid, 2, b"late", name="sender")
     sender.wait_blocked("msgsnd", what="sender to a full queue")
     libc.msgrcv(msqid, sizes[0], 0, libc.IPC_NOWAIT)

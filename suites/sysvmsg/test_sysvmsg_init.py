@@ -11,7 +11,7 @@ from fixtures import sysv
 @pytest.mark.parametrize("key", mq.CREATE.values(), ids=mq.CREATE.keys())
 def test_new_queue_state(ipc, kernel, observe, key):
     """IPC_STAT of a queue just made by msgget shows the documented initial msqid_ds."""
-    msgmnb = int(kernel.sysctl("kernel/msgmnb"))
+    msgmnb = kernel.limit("kernel/msgmnb")
     before = time.time()
     ds = sysv.stat("msg", ipc.msgq(key=key))
     after = time.time()

@@ -10,7 +10,7 @@ from fixtures.expect import fails_with, succeeds
 @pytest.mark.claim("sysvmsg.msgmax")
 def test_longer_than_msgmax(ipc, kernel, observe):
     """msgsnd of msgmax + 1 bytes fails with EINVAL (not EAGAIN: the queue has room); msgmax bytes go in."""
-    msgmax = int(kernel.sysctl("kernel/msgmax"))
+    msgmax = kernel.limit("kernel/msgmax")
     msqid = ipc.msgq()
     observe("msgmax", msgmax)
     # msgmax is checked before queue room; a full queue would give EAGAIN, not EINVAL.

@@ -52,7 +52,7 @@ def check(case, msgmnb, outcome, qbytes, privileged):
 @pytest.mark.parametrize("case", CASES, ids=CASES.keys())
 def test_this_process(ipc, kernel, observe, case):
     """The owner sets msg_qbytes on its own queue; above msgmnb the result follows our CAP_SYS_RESOURCE."""
-    msgmnb = int(kernel.sysctl("kernel/msgmnb"))
+    msgmnb = kernel.limit("kernel/msgmnb")
     outcome, qbytes, privileged = set_qbytes(ipc.msgq(), msgmnb, *CASES[case])
     observe("CAP_SYS_RESOURCE", privileged)
     observe("result", outcome)
@@ -64,7 +64,7 @@ def test_this_process(ipc, kernel, observe, case):
 @pytest.mark.parametrize("case", CASES, ids=CASES.keys())
 def test_unprivileged_owner(ipc, kernel, privilege, channel, observe, case):
     """An unprivileged user sets msg_qbytes on a queue it made: lowering and raising to msgmnb work, above gives EPERM."""
-    msgmnb = int(kernel.sysctl("kernel/msgmnb"))
+    msgmnb = kernel.limit("kernel/msgmnb")
     ch = channel()
     result = privilege.unprivileged(own_queue, ch, ipc.key(), msgmnb, *CASES[case])
     try:
