@@ -6,6 +6,8 @@ import subprocess
 
 import pytest
 
+from fixtures.pipes import open_bounded
+
 
 def _exec(argv):
     # The child becomes cp itself, so its pid is the process to watch and its group dies at teardown.
@@ -39,7 +41,7 @@ def test_cp_reads_fifo_as_file(gnu_cp, ipc, spawn, observe):
     cp.wait_blocked("open", what="cp opening the FIFO to read it")
     observe("cp_blocked_in", "open")
     data = b"what cp found in the FIFO\n"
-    wfd = os.open(src, os.O_WRONLY)  # cp is there as the reader: no wait
+    wfd = open_bounded(src, os.O_WRONLY, what="cp")  # cp is there as the reader: no wait
     try:
         os.write(wfd, data)
     finally:

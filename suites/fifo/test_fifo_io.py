@@ -7,6 +7,7 @@ import pytest
 
 from fifo_helpers import MAKERS, STEP_BOUND, make_fifo
 from fixtures import libc, pipes
+from fixtures.pipes import open_bounded
 
 
 def _write_after_readers_left(path, ready, go, disposition):
@@ -69,7 +70,7 @@ def test_reader_gets_eof_after_writer_closes(how, ipc, spawn, observe):
     reader = spawn(_read_everything, path, name="reader")
     reader.wait_blocked("open", what="reader waiting for a writer")
     data = b"last words before close"
-    wfd = os.open(path, os.O_WRONLY)
+    wfd = open_bounded(path, os.O_WRONLY, what="the reader")
     try:
         os.write(wfd, data)
     finally:
