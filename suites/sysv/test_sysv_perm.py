@@ -61,7 +61,8 @@ def test_effective_not_real_ids(ipc, spawn, channel, privilege, observe, kind):
 def _access_as_other(kind, key, ident):
     out = {}
     for name, call in (("get_read", lambda: sv.get(kind, key, 0o400, size=0, nsems=0)),
-                       ("ipc_stat", lambda: sysv.stat(kind, ident))):
+                       ("ipc_stat", lambda: sysv.stat(kind, ident)),
+                       ("get_write", lambda: sv.get(kind, key, 0o200, size=0, nsems=0))):
         try:
             call()
             out[name] = "ok"
@@ -72,13 +73,16 @@ def _access_as_other(kind, key, ident):
 
 @pytest.mark.claim("sysv.perm.enforced")
 @pytest.mark.parametrize("kind", sysv.KINDS)
-@pytest.mark.parametrize("mode,expect", [(0o600, "EACCES"), (0o604, "ok")], ids=["0600", "0604"])
-def test_other_user_access(ipc, privilege, observe, kind, mode, expect):
-    """Another, unprivileged user asking to read our object gets EACCES at 0600 and succeeds at 0604."""
+@pytest.mark.parametrize("mode, readable, writable", [
+    (0o600, "EACCES", "EACCES"), (0o604, "ok", "EACCES"), (0o606, "ok", "ok")],
+    ids=["0600", "0604", "0606"])
+def test_other_user_access(ipc, privilege, observe, kind, mode, readable, writable):
+    """Another, unprivileged user is granted read and write by the 'other' bits alone: EACCES for
+    a request the mode does not give (read at 0600, write at 0604), success where it does."""
     key = ipc.key()
     ident = sv.make(ipc, kind, key=key, mode=mode)
     seen = privilege.run_as(_access_as_other, kind, key, ident).unwrap()
     observe("other_user", seen)
-    want = {"get_read": expect, "ipc_stat": expect}
-    assert seen == want, (f"expected another user's read get and IPC_STAT on a {oct(mode)} {kind} object "
-                          f"to give {expect}, kernel gave {seen}")
+    want = {"get_read": readable, "ipc_stat": readable, "get_write": writable}
+    assert seen == want, (f"expected another user's read get, IPC_STAT and write get on a "
+                          f"{oct(mode)} {kind} object to give {want}, kernel gave {seen}")
