@@ -90,3 +90,27 @@ def test_sa_siginfo_handler(spawn, channel, observe, name, send, sig, code):
     assert seen == (sig, code, sender_pid, sender_uid), (
         f"expected the handler's (si_signo, si_code, si_pid, si_uid) = {(int(sig), code, sender_pid, sender_uid)}, "
         f"it got {seen}")
+
+
+def _send_with_other_real_uid(pid, sig, done, uid):
+    os.setresuid(uid, 0, 0)  # real uid: the second user; effective and saved: still root
+    os.kill(pid, sig)
+    done.send("sent")
+    return os.getpid(), os.getuid(), os.geteuid()
+
+
+@pytest.mark.claim("signal.siginfo")
+def test_si_uid_is_the_real_uid(spawn, channel, privilege, observe):
+    """A sender whose real uid differs from its effective uid is named in si_uid by its real uid."""
+    privilege.require_switch()
+    uid, _ = privilege.second_user
+    to_parent, to_child = channel(), channel()
+    receiver = spawn(_receive, signal.SIGUSR1, to_parent, to_child, name="receiver")
+    to_parent.recv(what="the receiver")
+    pid, ruid, euid = spawn.run(_send_with_other_real_uid, receiver.pid, signal.SIGUSR1, to_child,
+                                uid, name="sender with ruid != euid").unwrap()
+    (info,) = receiver.value(timeout=5)
+    observe("sender_ids", {"ruid": ruid, "euid": euid, "si_uid": info["uid"]}, run_specific=False)
+    assert (info["pid"], info["uid"]) == (pid, ruid) and ruid != euid, (
+        f"expected si_pid {pid} and si_uid = the sender's real uid {ruid} (effective {euid}), "
+        f"kernel gave si_pid {info['pid']}, si_uid {info['uid']}")
