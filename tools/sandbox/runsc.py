@@ -331,6 +331,15 @@ def verdict(done: Sandboxed, status: dict | None, record: Path, timeout: float,
     return 2, f"pytest exited {code} inside gVisor"
 
 
+def mark_record(record: Path, sandbox: dict) -> None:
+    """Say in the record's host facts that the run was sandboxed: inside, gVisor looks like a
+    Linux 4.4 in a container, and nothing else in the record tells the two apart."""
+    data = json.loads(record.read_text())
+    if isinstance(data.get("host"), dict):
+        data["host"]["sandbox"] = sandbox
+        record.write_text(json.dumps(data, indent=1, default=str) + "\n")
+
+
 # --------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------
@@ -405,11 +414,13 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
         (out / "stdout.bin").write_bytes(done.stdout)
     record = out / "record.json"
     code, line = verdict(done, status, record, args.timeout, stream_error=stream_error)
-    (out / "sandbox.json").write_text(json.dumps({
-        "runtime": "runsc", "version": version, "binary": str(runsc),
-        "flags": BASE_FLAGS + flags, "pytest_args": pytest_args,
-        "runsc_exit": done.returncode, "elapsed_s": round(done.elapsed, 1),
-        "status": status, "outcome": line}, indent=1) + "\n")
+    sandbox = {"runtime": "gVisor", "runner": "runsc do", "version": version,
+               "flags": BASE_FLAGS + flags}
+    if record.is_file():
+        mark_record(record, sandbox)
+    (out / "sandbox.json").write_text(json.dumps(dict(
+        sandbox, binary=str(runsc), pytest_args=pytest_args, runsc_exit=done.returncode,
+        elapsed_s=round(done.elapsed, 1), status=status, outcome=line), indent=1) + "\n")
     say(line)
     if code == 2 or args.no_host:
         return code
