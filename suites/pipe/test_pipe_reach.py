@@ -1,14 +1,13 @@
 """pipe.unrelated, pipe.persistence: a pipe has no name, is reached only through a descriptor
 (inherited, /proc/PID/fd/N or SCM_RIGHTS), and lives only while some process holds an end."""
-import errno
 import os
 import socket
 
 import pytest
 
 from fixtures import libc
-from fixtures.expect import fails_with, succeeds
-from fixtures.pipes import close_all, read_exactly, read_to_eof
+from fixtures.expect import succeeds
+from fixtures.pipes import close_all, queued, read_exactly, read_to_eof
 
 MESSAGE = b"through the pipe"
 
@@ -17,34 +16,47 @@ def _link(pid: int, fd: int) -> str:
     return os.readlink(f"/proc/{pid}/fd/{fd}")
 
 
+def _mounted_devices() -> dict[str, str]:
+    """{"major:minor": fstype} of every mount this process can see (/proc/self/mountinfo)."""
+    out = {}
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, rest = line.partition(" - ")
+            out[fields.split()[2]] = rest.split()[0]
+    return out
+
+
 @pytest.mark.claim("pipe.unrelated")
 def test_no_name_to_open(spawn, channel, observe):
-    """An unrelated process given the pipe's only 'name', pipe:[inode], cannot open it as a path."""
-    to_child = channel()
-
-    def unrelated():
-        link = to_child.recv(5, what="test process")
-        for path in (link, "/" + link):
-            fails_with(errno.ENOENT, os.open, path, os.O_RDONLY | os.O_NONBLOCK,
-                       what=f"open({path!r}) by a process that did not inherit the pipe")
-        with open("/proc/self/mountinfo") as f:
-            fstypes = {line.split(" - ")[1].split()[0] for line in f if " - " in line}
-        return "pipefs" in fstypes
-
-    child = spawn(unrelated, name="unrelated process")  # started before the pipe exists
+    """A pipe lives on no mounted file system: no path anywhere leads to it, so an unrelated
+    process has nothing to open (pipe:[inode] in /proc/PID/fd is a label, not a path)."""
     r, w = os.pipe()
     try:
+        st = os.fstat(r)
         link = _link(os.getpid(), r)
-        ino = os.fstat(r).st_ino
-        to_child.send(link)
-        pipefs_mounted = child.value(5)
     finally:
         close_all(r, w)
+    device = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+    mounts = _mounted_devices()
     observe("link", link, run_specific=True)
-    observe("inode", ino, run_specific=True)
-    observe("pipefs_mounted", pipefs_mounted)
-    assert link == f"pipe:[{ino}]", f"expected the fd link to read pipe:[{ino}], it reads {link!r}"
-    assert not pipefs_mounted, "pipefs is mounted in this mount namespace: pipes would have paths"
+    observe("inode", st.st_ino, run_specific=True)
+    observe("pipefs_mounted", "pipefs" in mounts.values())
+    assert link == f"pipe:[{st.st_ino}]", f"expected the fd link to read pipe:[{st.st_ino}], it reads {link!r}"
+    assert device not in mounts and "pipefs" not in mounts.values(), (
+        f"expected the pipe's file system (device {device}) to be mounted nowhere, mountinfo shows "
+        f"{mounts.get(device, 'pipefs')} there: pipes would have paths")
+
+
+def _proc_hidepid() -> str | None:
+    """The hidepid= option of /proc as mounted here (None when other users' pids are visible)."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields, _, rest = line.partition(" - ")
+            if fields.split()[4] == "/proc" and rest.split()[0] == "proc":
+                opts = dict(o.partition("=")[::2] for o in rest.split()[2].split(","))
+                hidepid = opts.get("hidepid")
+                return hidepid if hidepid not in (None, "0", "off") else None
+    return None
 
 
 def _open_through_proc(to_child, ident):
@@ -86,9 +98,12 @@ def test_proc_fd_opens_it(spawn, channel, privilege, observe, who):
             f"expected the reopened fd to be pipe inode {ino} holding {MESSAGE!r}, "
             f"it was inode {got['inode']} holding {got['data']!r}")
     else:
-        assert got["errno"] == "EACCES", (
+        # with /proc mounted hidepid=, another user's /proc/PID is not even there
+        refusal = "ENOENT" if _proc_hidepid() else "EACCES"
+        observe("proc_hidepid", _proc_hidepid())
+        assert got["errno"] == refusal, (
             f"expected uid {got['uid']} to be refused /proc/{os.getpid()}/fd/{r} of another "
-            f"user's process with EACCES, it got {got['errno'] or 'the pipe'}")
+            f"user's process with {refusal}, it got {got['errno'] or 'the pipe'}")
 
 
 def _receive_by_scm_rights(path, ident):
@@ -181,25 +196,41 @@ def _holder(to_parent, to_child):
     to_child.recv(10, what="test process (exit)")  # stays alive until the test is done
 
 
+def _reopen_and_count(path_fd: int) -> int:
+    """Open the pipe inode behind an O_PATH descriptor for reading (O_NONBLOCK): the bytes queued
+    in the pipe it opens onto (FIONREAD, so nothing is taken out)."""
+    fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        return queued(fd)
+    finally:
+        os.close(fd)
+
+
 @pytest.mark.claim("pipe.persistence")
-def test_nothing_to_reopen_after_last_close(spawn, channel, observe):
-    """Once its only holder closes both ends, the pipe cannot be reached any more, though the holder still runs."""
+def test_nothing_left_after_last_close(spawn, channel, observe):
+    """Once its only holder closes both ends, the pipe's data is gone: the inode, still reachable
+    through an O_PATH descriptor, opens onto an empty pipe, though the holder still runs."""
     to_parent, to_child = channel(), channel()
     holder = spawn(_holder, to_parent, to_child, name="holder")
     pid, r, w, ino = to_parent.recv(5, what="holder")
-    link_while_held = _link(pid, r)
-    to_child.send("close")
-    assert to_parent.recv(5, what="holder") == "closed"
-    gone = {}
-    for end, fd in (("read", r), ("write", w)):
-        exc = fails_with(errno.ENOENT, os.open, f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK,
-                         what=f"reopening the closed {end} end through /proc/{pid}/fd/{fd}")
-        gone[end] = libc.errno_name(exc.errno)
+    # O_PATH keeps the inode, not the pipe: no end is held by it.
+    path_fd = os.open(f"/proc/{pid}/fd/{r}", os.O_PATH)
+    try:
+        while_held = _reopen_and_count(path_fd)
+        to_child.send("close")
+        assert to_parent.recv(5, what="holder") == "closed"
+        after_close = _reopen_and_count(path_fd)
+        same_inode = os.fstat(path_fd).st_ino == ino
+    finally:
+        os.close(path_fd)
     alive = holder.alive()
     to_child.send("exit")
     observe("holder_inode", ino, run_specific=True)
-    observe("link_while_held", link_while_held, run_specific=True)
-    observe("reopen_after_close", gone)
-    assert link_while_held == f"pipe:[{ino}]", (
-        f"expected /proc/{pid}/fd/{r} to read pipe:[{ino}] while held, it read {link_while_held!r}")
-    assert alive, "the holder must still run when the pipe is found gone"
+    observe("queued_while_held", while_held)
+    observe("queued_after_last_close", after_close)
+    assert while_held == len(b"kept") and same_inode, (
+        f"expected the O_PATH reopen of pipe inode {ino} to find b'kept' (4 bytes) queued while "
+        f"held, it found {while_held}")
+    assert after_close == 0 and alive, (
+        f"expected nothing left in the pipe once its last end closed (holder alive: {alive}), "
+        f"the reopened inode still has {after_close} bytes queued")
