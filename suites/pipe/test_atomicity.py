@@ -14,7 +14,7 @@ import pytest
 
 from fixtures import libc
 from fixtures.procs import ChildTimeout
-from fixtures.pipes import capacity, close_all
+from fixtures.pipes import capacity, close_all, queued
 from _pipes import PIPE_BUF, PIPE_KINDS, pipe_pair, set_nonblocking
 
 WRITERS = 4
@@ -142,3 +142,31 @@ def test_nonblocking_writers_stay_atomic(size, spawn, observe):
     assert partial == 0 and not split, (
         f"expected O_NONBLOCK writes of {size} <= PIPE_BUF bytes to be all-or-EAGAIN and records whole; "
         f"{partial} writes returned a partial count and {len(split)} runs were cut")
+
+
+@pytest.mark.claim("pipe.nonblock.atomicity")
+@pytest.mark.parametrize("size", SMALL_SIZES, ids=SMALL_IDS)
+def test_no_room_for_the_whole_record(size, kernel, observe):
+    """With fewer than `size` bytes of room left, an O_NONBLOCK write of `size` <= PIPE_BUF bytes
+    gets EAGAIN and queues nothing (no partial count), while a write that fits still goes in."""
+    page = kernel.page_size
+    with pipe_pair() as p:
+        set_nonblocking(p.w)
+        slots = capacity(p.w) // page
+        for _ in range(slots - 1):      # every slot but the last holds a full page
+            libc.write(p.w, b"f" * page)
+        room = size - 1                 # the last page leaves size-1 bytes: too little for the record
+        libc.write(p.w, b"l" * (page - room))
+        before = queued(p.r)
+        try:
+            taken = libc.write(p.w, b"r" * size)
+        except BlockingIOError:
+            taken = "EAGAIN"
+        after = queued(p.r)
+        fits = libc.write(p.w, b"s" * room) if room else 0
+    observe("room_left", room)
+    observe("record_write", taken)
+    assert taken == "EAGAIN" and after == before, (
+        f"expected a {size}-byte O_NONBLOCK write with {room} bytes of room to get EAGAIN and queue "
+        f"nothing, kernel returned {taken} ({after - before} bytes queued)")
+    assert fits == room, f"expected a {room}-byte write that fits to go in whole, kernel took {fits}"
