@@ -71,7 +71,8 @@ def test_fpathconf_pipe_buf(end, observe):
 @pytest.mark.claim("pipe.pipe_buf")
 def test_kernel_atomicity_bound_is_pipe_buf(kernel, observe):
     """Into an O_NONBLOCK pipe with 100 bytes free in its last page and no free slot, a PIPE_BUF-byte
-    write is refused whole (EAGAIN) while a PIPE_BUF+1-byte one is accepted in part."""
+    write is refused whole (EAGAIN) while a larger one is accepted in part (PIPE_BUF+1 bytes on
+    4 KiB pages; with larger pages, one whose tail past whole pages fits the 100 bytes)."""
     with pipe_pair() as p:
         set_nonblocking(p.w)
         cap = capacity(p.w)
@@ -81,14 +82,13 @@ def test_kernel_atomicity_bound_is_pipe_buf(kernel, observe):
         observe("write(PIPE_BUF)", libc.errno_name(whole.errno))
         assert queued(p.r) == cap - 100, (
             f"expected nothing of the refused PIPE_BUF write queued, {queued(p.r) - (cap - 100)} bytes went in")
-        if kernel.page_size != PIPE_BUF:
-            observe("write(PIPE_BUF+1)", "not tried: the page is not PIPE_BUF bytes")
-            return
-        # Over PIPE_BUF the kernel first tops up the last page with the n % PAGE_SIZE bytes that fit.
-        split = succeeds(libc.write, p.w, b"c" * (PIPE_BUF + 1), what="O_NONBLOCK write of PIPE_BUF+1 bytes")
-        observe("write(PIPE_BUF+1)", split)
-        assert 0 < split < PIPE_BUF + 1, (
-            f"expected a write of PIPE_BUF+1 bytes to be split (a partial count), it returned {split}")
+        # Over PIPE_BUF the kernel first tops up the last page with the n % PAGE_SIZE bytes that
+        # fit: PIPE_BUF+1 leaves a 1-byte tail on 4 KiB pages, page+100 a 100-byte one on any.
+        n = PIPE_BUF + 1 if (PIPE_BUF + 1) % kernel.page_size <= 100 else kernel.page_size + 100
+        split = succeeds(libc.write, p.w, b"c" * n, what=f"O_NONBLOCK write of {n} > PIPE_BUF bytes")
+        observe("write(> PIPE_BUF)", split)
+        assert 0 < split < n, (
+            f"expected a write of {n} > PIPE_BUF bytes to be split (a partial count), it returned {split}")
 
 
 def _shell_ulimit_p(shell):

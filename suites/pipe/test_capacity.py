@@ -7,32 +7,9 @@ import pytest
 
 from fixtures import libc
 from fixtures.ipc import run_token
-from fixtures.pipes import capacity, close_all, fill, queued
+from fixtures.pipes import (DEFAULT_PAGES, capacity, close_all, expected_capacities, fill,
+                            first_reduced_pipe, queued, reduced_pages)
 from _pipes import PIPE_KINDS, pipe_pair, set_nonblocking
-
-DEFAULT_PAGES = 16  # PIPE_DEF_BUFFERS
-
-
-def reduced_pages(kernel):
-    """Page counts a pipe made by a user over pipe-user-pages-soft may get (PIPE_MIN_DEF_BUFFERS): 2 since
-    5.14, 1 before, though stable series may carry the 2-page change back (it was sent to stable)."""
-    return {2} if kernel.at_least(5, 14) else {1, 2}
-
-
-def expected_capacities(kernel, exempt):
-    """The capacities this kernel may give a new pipe of a process that is (or is not) exempt
-    from the per-user soft limit; more than one only when the user's usage decides."""
-    if not kernel.at_least(2, 6, 11):
-        return {kernel.page_size}
-    full = DEFAULT_PAGES * kernel.page_size
-    max_size = kernel.limit("fs/pipe-max-size")
-    if kernel.at_least(4, 5) and not exempt and max_size < full:
-        full = max(max_size, kernel.page_size)  # alloc_pipe_info caps the default at pipe-max-size
-    soft = int(kernel.sysctl("fs/pipe-user-pages-soft") or 0)
-    if kernel.at_least(4, 5) and soft and not exempt:
-        return {full} | {pages * kernel.page_size for pages in reduced_pages(kernel)}
-    return {full}
-
 
 def _measure_new_pipe():
     with pipe_pair() as p:
@@ -41,25 +18,55 @@ def _measure_new_pipe():
         return size, fill(p.w)
 
 
+def fresh_uid(offset: int) -> int:
+    """A uid of this run's own (it holds no pipes), different per purpose so that two tests on
+    two workers never count against one another's pipe-user-pages-soft."""
+    return 3_000_000 + int(run_token()[:4], 16) * 4 + offset
+
+
+def uid_mapped(uid: int) -> bool:
+    """True when `uid` exists in this user namespace (/proc/self/uid_map)."""
+    with open("/proc/self/uid_map") as f:
+        for line in f:
+            inside, _, count = (int(x) for x in line.split())
+            if inside <= uid < inside + count:
+                return True
+    return False
+
+
+def require_fresh_uid(privilege, uid: int) -> None:
+    privilege.require_switch()
+    if not uid_mapped(uid):
+        pytest.skip(f"needs uid {uid} in this user namespace (/proc/self/uid_map does not map it) "
+                    "to measure a user that holds no pipes")
+
+
 @pytest.mark.claim("pipe.capacity.default")
-@pytest.mark.parametrize("who", ["this process", "unprivileged user"])
-def test_new_pipe_capacity(who, kernel, privilege, observe):
-    """A new pipe reports and holds 16 pages (65536 bytes on 4 KiB pages), or the smaller size the
-    kernel gives an unprivileged user over pipe-user-pages-soft."""
-    if who == "this process":
-        exempt = privilege.has("CAP_SYS_RESOURCE") or privilege.has("CAP_SYS_ADMIN")
-        size, held = _measure_new_pipe()
-    else:
-        exempt = False
-        size, held = privilege.unprivileged(_measure_new_pipe).unwrap()
-    allowed = expected_capacities(kernel, exempt)
+def test_new_pipe_capacity(kernel, privilege, observe):
+    """A new pipe of this process reports and holds 16 pages (65536 bytes on 4 KiB pages), or the
+    smaller size the kernel gives a user over pipe-user-pages-soft without the exemption."""
+    size, held = _measure_new_pipe()
+    allowed = expected_capacities(kernel, privilege.capabilities)
     observe("F_GETPIPE_SZ", size)
     observe("bytes held", held)
-    observe("exempt from pipe-user-pages-soft", exempt)
     assert size in allowed, (
         f"expected F_GETPIPE_SZ of a new pipe in {sorted(allowed)} on {kernel.release} "
-        f"({'exempt from' if exempt else 'subject to'} pipe-user-pages-soft), kernel says {size}")
+        f"(page size {kernel.page_size}), kernel says {size}")
     assert held == size, f"expected an O_NONBLOCK writer to fit {size} bytes before EAGAIN, it fit {held}"
+
+
+@pytest.mark.claim("pipe.capacity.default")
+def test_fresh_unprivileged_user_gets_the_default(kernel, privilege, observe):
+    """A user that holds no pipes and no capabilities gets exactly the default: 16 pages (capped at
+    pipe-max-size since 4.18)."""
+    uid = fresh_uid(1)
+    require_fresh_uid(privilege, uid)
+    size, held = privilege.run_as(_measure_new_pipe, uid=uid, gid=uid).unwrap()
+    (want,) = expected_capacities(kernel, set(), fresh_user=True)
+    observe("F_GETPIPE_SZ unprivileged", size)
+    assert (size, held) == (want, want), (
+        f"expected a fresh unprivileged user's new pipe to report and hold {want} bytes "
+        f"({DEFAULT_PAGES} pages of {kernel.page_size}), kernel says {size}, holds {held}")
 
 
 def _pipes_until_reduced(nofile_needed, full):
@@ -84,18 +91,17 @@ def _pipes_until_reduced(nofile_needed, full):
 @pytest.mark.claim("pipe.capacity.default")
 def test_soft_limit_shrinks_new_pipes(kernel, privilege, observe):
     """A user that lacks CAP_SYS_RESOURCE/CAP_SYS_ADMIN and already holds pipe-user-pages-soft pages of
-    pipes gets smaller new pipes: the (soft/16 + 1)-th default pipe has 2 pages (1 before 5.14)."""
-    soft = int(kernel.sysctl("fs/pipe-user-pages-soft") or 0)
-    if not kernel.at_least(4, 5) or not soft:
+    pipes gets smaller new pipes: since 4.16 the (soft/16 + 1)-th default pipe has 2 pages (1
+    before 5.14); 4.5-4.15 count the first reduced pipe as fixtures.pipes.first_reduced_pipe says."""
+    soft = kernel.limit("fs/pipe-user-pages-soft") if kernel.at_least(4, 5) else 0
+    if not soft:
         pytest.skip("needs fs.pipe-user-pages-soft (Linux >= 4.5, set above 0) to limit a user's pipes")
-    if not (privilege.has("CAP_SETUID") and privilege.has("CAP_SETGID")):
-        pytest.skip("needs CAP_SETUID and CAP_SETGID (run as root) to fill pipe-user-pages-soft as a uid of "
-                    "the test's own: doing it as this user would shrink the pipes of its other tests")
-    full = DEFAULT_PAGES * kernel.page_size
-    expected_count = soft // DEFAULT_PAGES + 1
     # A uid of this run's own, so that no other process's pipes count against the limit
     # and no other test's pipes are shrunk by this one.
-    uid = 3_000_000 + int(run_token()[:4], 16)
+    uid = fresh_uid(2)
+    require_fresh_uid(privilege, uid)
+    (full,) = expected_capacities(kernel, set(), fresh_user=True)
+    expected_count = first_reduced_pipe(kernel, soft)
     outcome = privilege.run_as(_pipes_until_reduced, 2 * expected_count + 64, full,
                                uid=uid, gid=uid, timeout=10).unwrap()
     if outcome is None:
