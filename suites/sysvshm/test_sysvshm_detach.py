@@ -1,0 +1,85 @@
+"""sysvshm.detach: shmdt detaches without removing the segment; shm_nattch counts the attaches
+(two by one process count twice); a process that ends while attached is detached by the kernel.
+Where kernel.shm_rmid_forced is 1 the segment is destroyed once nothing is attached (Linux)."""
+import os
+import signal
+
+import pytest
+
+import sysvshm_helpers as shm
+from fixtures import sysv
+
+SIZE = 4096
+MARK = b"kept after detach"
+
+
+@pytest.mark.claim("sysvshm.detach")
+def test_nattch_counts_attaches(ipc, observe, verdict_note, partial):
+    """Two attaches by this process give nattch 2, each shmdt takes one away and records this
+    process in shm_lpid; after the last the segment and its bytes are still there."""
+    forced = shm.rmid_forced()
+    shmid = ipc.shm(SIZE)
+    first = sysv.shmat(shmid)
+    seen = []
+    try:
+        shm.write(first, MARK)
+        with shm.attached(shmid) as second:
+            seen.append(shm.fields(shmid)["nattch"])
+            assert shm.read(second, len(MARK)) == MARK, "expected the second attachment to show the same bytes"
+        seen.append(shm.fields(shmid)["nattch"])
+    finally:
+        sysv.shmdt(first)
+    observe("nattch after 2 attaches, then after each shmdt", seen)
+    assert seen == [2, 1], f"expected nattch 2 with two attaches and 1 after one shmdt, kernel gave {seen}"
+    if forced is None:
+        partial("after the last shmdt", "kernel.shm_rmid_forced is unreadable: which is documented cannot be told")
+        return
+    present = shm.exists(shmid)
+    observe("exists after the last shmdt", present)
+    verdict_note(shm.FORCED_NOTE[forced])
+    assert present != forced, (
+        f"expected the segment {'destroyed' if forced else 'kept'} after the last shmdt "
+        f"(kernel.shm_rmid_forced={int(forced)}), it is {'still there' if present else 'gone'}")
+    if present:
+        got = shm.fields(shmid)
+        assert (got["nattch"], got["lpid"]) == (0, os.getpid()), (
+            f"expected nattch 0 and shm_lpid {os.getpid()} (this process) after the last shmdt, "
+            f"kernel gave {got['nattch']} and {got['lpid']}")
+        assert sysv.shm_read(shmid, len(MARK)) == MARK, "expected the bytes kept after the last shmdt"
+
+
+def _attach_and_end(shmid, how, report):
+    addr = sysv.shmat(shmid)
+    shm.write(addr, MARK)
+    report.send(os.getpid())
+    if how == "SIGKILL":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return "exiting attached"  # no shmdt: the exit detaches
+
+
+@pytest.mark.claim("sysvshm.detach")
+@pytest.mark.parametrize("how", ["exit", "SIGKILL"])
+def test_exit_detaches(ipc, spawn, channel, observe, verdict_note, partial, how):
+    """A child that attaches and ends without shmdt (exit, or SIGKILL) leaves nattch 0 and its pid
+    in shm_lpid; the segment itself stays (unless kernel.shm_rmid_forced=1)."""
+    forced = shm.rmid_forced()
+    shmid = ipc.shm(SIZE)
+    report = channel()
+    child = spawn(_attach_and_end, shmid, how, report, name=f"attached child ending by {how}")
+    pid = report.recv(timeout=2, what="the attached child")
+    result = child.result(timeout=2)
+    observe("child", str(result))
+    if forced is None:
+        partial("after the exit", "kernel.shm_rmid_forced is unreadable: which is documented cannot be told")
+        return
+    present = shm.exists(shmid)
+    verdict_note(shm.FORCED_NOTE[forced])
+    assert present != forced, (
+        f"expected the segment {'destroyed' if forced else 'kept'} once its only attached process "
+        f"ended (kernel.shm_rmid_forced={int(forced)}), it is {'still there' if present else 'gone'}")
+    if present:
+        got = shm.fields(shmid)
+        observe("nattch after the child ended", got["nattch"])
+        assert (got["nattch"], got["lpid"]) == (0, pid), (
+            f"expected the {how} to detach the child: nattch 0 and shm_lpid {pid}, kernel gave "
+            f"nattch {got['nattch']} and shm_lpid {got['lpid']}")
