@@ -1,0 +1,276 @@
+"""Helpers of the POSIX message queue claims: queues made under the run's names, the
+fs/mqueue limits read from the kernel, and children in private namespaces.
+
+The calls themselves are fixtures.mqueue (shared with other suites).
+"""
+from __future__ import annotations
+
+import errno
+import os
+import resource
+import signal
+
+import pytest
+
+from fixtures import libc, mqueue
+from fixtures.kernel import has_capability
+from fixtures.verdict import precondition
+
+SYSCTL_DIR = "/proc/sys/fs/mqueue"
+CREATE = os.O_CREAT | os.O_EXCL | os.O_RDWR
+
+
+def limit(name: str) -> int | None:
+    """/proc/sys/fs/mqueue/<name> of this process's IPC namespace (None where it is absent)."""
+    try:
+        with open(os.path.join(SYSCTL_DIR, name)) as f:
+            return int(f.read())
+    except FileNotFoundError:
+        return None
+
+
+def small(maxmsg: int = 4, msgsize: int = 64) -> tuple[int, int]:
+    """(maxmsg, msgsize) no larger than msg_max and msgsize_max allow without privilege."""
+    return min(maxmsg, limit("msg_max") or maxmsg), min(msgsize, limit("msgsize_max") or msgsize)
+
+
+class Queue:
+    def __init__(self, name: str, mqd: int):
+        self.name, self.mqd = name, mqd
+
+    def send(self, data: bytes, prio: int = 0) -> None:
+        mqueue.mq_send(self.mqd, data, prio)
+
+    def receive(self, size: int | None = None) -> tuple[bytes, int]:
+        return mqueue.mq_receive(self.mqd, size or self.attr().mq_msgsize)
+
+    def attr(self):
+        return mqueue.mq_getattr(self.mqd)
+
+    def curmsgs(self) -> int:
+        return self.attr().mq_curmsgs
+
+
+class Queues:
+    """The queues and descriptors of one test (the `mq` fixture)."""
+
+    def __init__(self, ipc):
+        self.ipc = ipc
+        self._open: list[int] = []
+
+    def create(self, maxmsg: int | None = None, msgsize: int | None = None,
+               flags: int = 0, mode: int = 0o600) -> Queue:
+        """A new queue (O_CREAT|O_EXCL|O_RDWR|flags) under a name of the run's; mq_attr NULL
+        when maxmsg is None. The name is adopted the moment the queue exists."""
+        name = self.ipc.name()
+        if maxmsg is not None and msgsize is None:
+            maxmsg, msgsize = small(maxmsg)
+        mqd = mqueue.mq_open(name, CREATE | flags, mode, maxmsg, msgsize)
+        self.ipc.adopt_posix("mq", name)
+        self._open.append(mqd)
+        return Queue(name, mqd)
+
+    def open(self, name: str, flags: int = os.O_RDWR) -> Queue:
+        """Another descriptor of an existing queue of this test's."""
+        mqd = mqueue.mq_open(name, flags)
+        self._open.append(mqd)
+        return Queue(name, mqd)
+
+    def forget(self, mqd: int) -> None:
+        """The test closed mqd itself."""
+        if mqd in self._open:
+            self._open.remove(mqd)
+
+    def close(self, q: Queue) -> None:
+        mqueue.mq_close(q.mqd)
+        self.forget(q.mqd)
+
+    def close_all(self) -> None:
+        for mqd in reversed(self._open):
+            try:
+                mqueue.mq_close(mqd)
+            except OSError:
+                pass
+        self._open.clear()
+
+
+def drain(mqd: int, size: int) -> list[tuple[bytes, int]]:
+    """Every message left on a queue, taken with O_NONBLOCK set for the duration."""
+    old = mqueue.mq_setattr(mqd, mqueue.attr(flags=os.O_NONBLOCK))
+    got = []
+    try:
+        while True:
+            try:
+                got.append(mqueue.mq_receive(mqd, size))
+            except OSError as exc:
+                if exc.errno != errno.EAGAIN:
+                    raise
+                return got
+    finally:
+        mqueue.mq_setattr(mqd, mqueue.attr(flags=old.mq_flags))
+
+
+# -- children in private namespaces -----------------------------------------------------------
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def enter_private(ipc_ns: bool = False, mount_ns: bool = False) -> str:
+    """In a (forked, single-threaded) child: new IPC and/or mount namespaces, through a user
+    namespace unless this process may make them itself (CAP_SYS_ADMIN). Returns how
+    ("mount namespace", "user+IPC namespaces", ...). A refusal raises OSError (the caller
+    turns it into a skip: the process cannot do it)."""
+    flags = (libc.CLONE_NEWIPC if ipc_ns else 0) | (libc.CLONE_NEWNS if mount_ns else 0)
+    names = [n for n, on in (("IPC", ipc_ns), ("mount", mount_ns)) if on]
+    if has_capability("CAP_SYS_ADMIN"):
+        libc.unshare(flags)
+        how = "+".join(names) + " namespaces (CAP_SYS_ADMIN)"
+    else:
+        uid, gid = os.geteuid(), os.getegid()
+        libc.unshare(libc.CLONE_NEWUSER | flags)
+        # the queue files of the new IPC namespace need this uid mapped in it (else EOVERFLOW)
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{uid} {uid} 1")
+        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        how = "user+" + "+".join(names) + " namespaces"
+    if mount_ns:
+        libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE)
+    return how
+
+
+def user_ipc_namespace() -> None:
+    """In a child: a new user namespace and a new IPC namespace owned by it. Inside, the
+    process has no capability in the initial user namespace, so no CAP_SYS_RESOURCE
+    exemption applies, and the queues die with the namespace."""
+    uid, gid = os.geteuid(), os.getegid()
+    libc.unshare(libc.CLONE_NEWUSER | libc.CLONE_NEWIPC)
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+
+
+def mount_mqueue(target: str) -> str:
+    """Mount an mqueue file system on `target` (a directory of the test's own, so nothing is
+    left on the host; the mount is in the child's private mount namespace only)."""
+    libc.mount("mqueue", target, "mqueue", 0)
+    return target
+
+
+def namespace_refusal(exc: OSError, what: str) -> str:
+    """The skip reason when a child could not make its private namespace."""
+    caps = "has" if has_capability("CAP_SYS_ADMIN") else "lacks"
+    return (f"needs {what}: {exc.strerror if hasattr(exc, 'strerror') else exc} "
+            f"({libc.errno_name(exc.errno)}); this process {caps} CAP_SYS_ADMIN and could not "
+            "create a user namespace (user.max_user_namespaces, or a sandbox); run as root or "
+            "where unprivileged user namespaces are allowed")
+
+
+def fill_queues(prefix: str, count: int) -> list[int]:
+    """Make `count` tiny queues (maxmsg 1, msgsize 1) named prefix-N; their descriptors."""
+    return [mqueue.mq_open(f"{prefix}-{i}", CREATE, 0o600, 1, 1) for i in range(count)]
+
+
+def set_rlimit(which: int, soft: int) -> None:
+    with precondition(f"lower rlimit {which} to {soft}"):
+        _, hard = resource.getrlimit(which)
+        resource.setrlimit(which, (soft, hard if hard == resource.RLIM_INFINITY or hard > soft else soft))
+
+
+def libc_name() -> str:
+    """'glibc 2.36', or '' when the C library is not glibc (musl has no CS_GNU_LIBC_VERSION)."""
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError):
+        return ""
+
+
+# -- notification -----------------------------------------------------------------------------
+
+# A real-time signal: notifications queue, so every one the kernel sent can be counted.
+NOTIFY_SIGNAL = signal.SIGRTMIN + 1
+
+
+def _notifiee(name, signo, value, commands, report):
+    """Child: register for SIGEV_SIGNAL(signo) on the queue with signo blocked, then answer
+    commands: ("count", wait) the notifications received (waiting up to `wait` s for the
+    first), ("register",) / ("unregister",) mq_notify again or with NULL, ("stop",)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signo])
+    mqd = mqueue.mq_open(name, os.O_RDONLY)
+    mqueue.mq_notify(mqd, mqueue.sigevent_signal(signo, value))
+    report.send(("registered", os.getpid()))
+    while True:
+        cmd = commands.recv(timeout=10, what="the test's next command")
+        if cmd[0] == "stop":
+            return "stopped"
+        if cmd[0] == "count":
+            got, wait = [], cmd[1]
+            while (info := signal.sigtimedwait([signo], wait if not got else 0)) is not None:
+                got.append({"si_code": info.si_code, "si_pid": info.si_pid, "si_uid": info.si_uid})
+            report.send(got)
+        elif cmd[0] in ("register", "unregister"):
+            ev = mqueue.sigevent_signal(signo, value) if cmd[0] == "register" else None
+            try:
+                mqueue.mq_notify(mqd, ev)
+                report.send(None)
+            except OSError as exc:
+                report.send(exc.errno)
+
+
+class Notifiee:
+    """A child process registered for SIGEV_SIGNAL notification on a queue (`_notifiee`)."""
+
+    def __init__(self, spawn, channel, name: str, value: int = 0x1234, signo: int = NOTIFY_SIGNAL):
+        self._commands, self._report = channel(), channel()
+        self.child = spawn(_notifiee, name, signo, value, self._commands, self._report,
+                           name="registered process")
+        _, self.pid = self._report.recv(timeout=5, what="the registered process")
+
+    def _ask(self, *cmd, timeout: float = 5):
+        self._commands.send(cmd)
+        return self._report.recv(timeout=timeout, what="the registered process")
+
+    def notifications(self, wait: float = 0.0) -> list[dict]:
+        """The notification signals received since the last call (waiting up to `wait` s for
+        the first: the kernel sends it inside mq_send, so 0 suffices where none is due)."""
+        return self._ask("count", wait, timeout=wait + 5)
+
+    def register(self) -> int | None:
+        """mq_notify again: None on success, else the errno."""
+        return self._ask("register")
+
+    def unregister(self) -> int | None:
+        return self._ask("unregister")
+
+    def stop(self) -> None:
+        self._commands.send(("stop",))
+        self.child.value(timeout=5)
+
+
+# -- private IPC namespaces -------------------------------------------------------------------
+
+def _in_private_ipc(how: str, func, args):
+    try:
+        if how == "user":
+            user_ipc_namespace()
+        else:  # an IPC namespace of this process's own user namespace: its capabilities count
+            libc.unshare(libc.CLONE_NEWIPC)
+    except OSError as exc:
+        return "refused", f"{getattr(exc, 'call', 'unshare')}: {libc.errno_name(exc.errno)}"
+    return "ran", func(*args)
+
+
+def in_private_ipc(spawn, func, *args, how: str = "user", timeout: float = 10.0):
+    """func(*args) in a child inside a new IPC namespace: how="user" through a new user
+    namespace (no capability of the initial one applies inside), how="own" keeping this
+    process's capabilities (needs CAP_SYS_ADMIN). Skips, with the reason, where the kernel or
+    the privilege refuses the namespace. The namespace's queues die with the child."""
+    status, value = spawn.run(_in_private_ipc, how, func, args, timeout=timeout,
+                              name=f"child in a private IPC namespace ({how})").unwrap()
+    if status == "refused":
+        caps = "has" if has_capability("CAP_SYS_ADMIN") else "lacks"
+        pytest.skip(f"needs a private IPC namespace, which this process could not make ({value}; it "
+                    f"{caps} CAP_SYS_ADMIN; unprivileged user namespaces may be disabled): the host's "
+                    "own namespace is never filled")
+    return value

@@ -1,0 +1,144 @@
+"""pmq.limits: queues_max, msg_max, msgsize_max and RLIMIT_MSGQUEUE bound usage; exceeding them gives
+ENOSPC, EINVAL and EMFILE as documented (and RLIMIT_NOFILE EMFILE); CAP_SYS_RESOURCE lifts the
+sysctl limits. Every limit is read from the kernel; queues_max is filled only in a private IPC
+namespace."""
+import errno
+import os
+import resource
+
+import pytest
+
+from fixtures import libc, mqueue
+from fixtures.expect import fails_with, succeeds
+from fixtures.kernel import KERNEL, has_capability
+from pmq_helpers import CREATE, fill_queues, in_private_ipc, limit, set_rlimit
+
+EXEMPT = "CAP_SYS_RESOURCE"
+
+
+def _attr_case(which, value):
+    return (value, 1) if which == "msg_max" else (1, value)
+
+
+@pytest.mark.claim("pmq.limits")
+@pytest.mark.parametrize("which", ["msg_max", "msgsize_max"])
+def test_sysctl_bounds_attr(ipc, observe, partial, which):
+    """mq_maxmsg up to msg_max (mq_msgsize up to msgsize_max) is accepted; one more fails with EINVAL, unless the process holds CAP_SYS_RESOURCE."""
+    most = limit(which)
+    if most is None:
+        pytest.skip(f"/proc/sys/fs/mqueue/{which} is absent: the limit cannot be read from this kernel")
+    observe("limit", most)
+    for value, over in ((most, False), (most + 1, True)):
+        name = ipc.name()
+        maxmsg, msgsize = _attr_case(which, value)
+        what = f"mq_open with mq_maxmsg={maxmsg}, mq_msgsize={msgsize} ({which} {most})"
+        if over and not has_capability(EXEMPT):
+            err = fails_with(errno.EINVAL, mqueue.mq_open, name, CREATE, 0o600, maxmsg, msgsize, what=what)
+            observe("one over the limit", libc.errno_name(err.errno))
+            partial(f"{which} exemption", f"this process lacks {EXEMPT}: the exemption is not checked")
+            continue
+        mqd = succeeds(mqueue.mq_open, name, CREATE, 0o600, maxmsg, msgsize,
+                       what=what + (f" with {EXEMPT}" if over else ""))
+        ipc.adopt_posix("mq", name)
+        mqueue.mq_close(mqd)
+        if over:
+            observe("one over the limit", f"accepted with {EXEMPT}")
+
+
+def _fill_to_queues_max(prefix):
+    most = limit("queues_max")
+    if most is None or most > 4096:
+        return most, None
+    fill_queues(prefix, most)
+    try:
+        mqueue.mq_close(mqueue.mq_open(f"{prefix}-over", CREATE, 0o600, 1, 1))
+        return most, "created"
+    except OSError as exc:
+        return most, libc.errno_name(exc.errno)
+
+
+@pytest.mark.claim("pmq.limits")
+def test_queues_max_is_enospc(ipc, spawn, observe):
+    """In a private IPC namespace (a user namespace's: no CAP_SYS_RESOURCE there), queues_max queues are made and one more fails with ENOSPC."""
+    most, over = in_private_ipc(spawn, _fill_to_queues_max, ipc.name())
+    observe("queues_max (private namespace)", most)
+    if over is None:
+        pytest.skip(f"queues_max of a new IPC namespace is {most}: too many queues to fill here")
+    observe("queue over queues_max", over)
+    assert over == "ENOSPC", f"expected mq_open of queue {most + 1} (queues_max {most}) to fail with ENOSPC, got {over}"
+
+
+@pytest.mark.claim("pmq.limits")
+def test_queues_max_exemption(ipc, spawn, observe):
+    """With CAP_SYS_RESOURCE (in a private IPC namespace of this user namespace), a queue beyond queues_max is made."""
+    if not (has_capability(EXEMPT) and has_capability("CAP_SYS_ADMIN")):
+        pytest.skip(f"needs {EXEMPT} and CAP_SYS_ADMIN (for a private IPC namespace that keeps them); "
+                    "this process lacks " + " and ".join(
+                        c for c in (EXEMPT, "CAP_SYS_ADMIN") if not has_capability(c)))
+    most, over = in_private_ipc(spawn, _fill_to_queues_max, ipc.name(), how="own")
+    if over is None:
+        pytest.skip(f"queues_max of a new IPC namespace is {most}: too many queues to fill here")
+    observe("queue over queues_max with CAP_SYS_RESOURCE", over)
+    assert over == "created", f"expected {EXEMPT} to lift queues_max {most}, mq_open gave {over}"
+
+
+def _rlimit_msgqueue(names, msgsize, room):
+    """With RLIMIT_MSGQUEUE lowered to `room` bytes: mq_open of 1 x msgsize-byte queues under
+    `names` until one fails; the outcomes."""
+    set_rlimit(resource.RLIMIT_MSGQUEUE, room)
+    outcomes = []
+    for name in names:
+        try:
+            mqueue.mq_open(name, CREATE, 0o600, 1, msgsize)
+            outcomes.append("created")
+        except OSError as exc:
+            outcomes.append(libc.errno_name(exc.errno))
+            break
+    return outcomes
+
+
+@pytest.mark.claim("pmq.limits")
+def test_rlimit_msgqueue_is_emfile(ipc, spawn, observe):
+    """A queue whose bytes exceed RLIMIT_MSGQUEUE fails with EMFILE, whatever the capabilities."""
+    msgsize = min(4096, limit("msgsize_max") or 4096)
+    names = [ipc.adopt_posix("mq", ipc.name())]
+    got = spawn.run(_rlimit_msgqueue, names, msgsize, msgsize - 1, timeout=10).unwrap()
+    observe("queue larger than RLIMIT_MSGQUEUE", got[0])
+    assert got == ["EMFILE"], (f"expected mq_open of a {msgsize}-byte queue with RLIMIT_MSGQUEUE "
+                               f"{msgsize - 1} to fail with EMFILE, got {got[0]}")
+
+
+@pytest.mark.claim("pmq.limits")
+def test_rlimit_msgqueue_counts_the_users_queues(ipc, spawn, observe, partial):
+    """In a user namespace of its own, RLIMIT_MSGQUEUE of 1.5 queues admits one queue and refuses the second with EMFILE."""
+    if not KERNEL.at_least(5, 14):
+        pytest.skip("RLIMIT_MSGQUEUE is counted per user namespace only since 5.14: before, the "
+                    "user's other queues on the host (other tests) would count too")
+    msgsize = min(4096, limit("msgsize_max") or 4096)
+    names = [ipc.name() for _ in range(3)]  # in the private namespace: they die with it
+    got = in_private_ipc(spawn, _rlimit_msgqueue, names, msgsize, msgsize + msgsize // 2)
+    observe("queues under RLIMIT_MSGQUEUE of 1.5 queues", got)
+    assert got == ["created", "EMFILE"], (
+        f"expected one {msgsize}-byte queue within RLIMIT_MSGQUEUE {msgsize + msgsize // 2} and "
+        f"EMFILE for the second, got {got}")
+
+
+def _open_with_no_free_descriptor(name):
+    spare = os.dup(0)
+    os.close(spare)
+    set_rlimit(resource.RLIMIT_NOFILE, spare)  # the lowest free descriptor is now out of range
+    try:
+        mqueue.mq_open(name, CREATE, 0o600, 1, 1)
+        return "created"
+    except OSError as exc:
+        return libc.errno_name(exc.errno)
+
+
+@pytest.mark.claim("pmq.limits")
+def test_rlimit_nofile_is_emfile(ipc, spawn, observe):
+    """With no descriptor left under RLIMIT_NOFILE, mq_open fails with EMFILE (MQ_OPEN_MAX has no fixed value on Linux)."""
+    observe("_SC_MQ_OPEN_MAX", os.sysconf("SC_MQ_OPEN_MAX"))
+    name = ipc.adopt_posix("mq", ipc.name())
+    got = spawn.run(_open_with_no_free_descriptor, name, timeout=10).unwrap()
+    observe("mq_open past RLIMIT_NOFILE", got)
+    assert got == "EMFILE", f"expected mq_open with no free descriptor to fail with EMFILE, got {got}"
