@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from reports.model import KIND_LABELS, compare_pair, short_note, verdict_arrow
-from reports.records import change_text, partial_cases, verdict_text
+from reports.records import change_text, partial_cases, selection_of, verdict_text
 
 VERDICT_SHORT = {"holds": "holds", "violated": "VIOLATED", "error": "ERROR",
                  "not_applicable": "n/a"}
@@ -196,7 +196,10 @@ def _cell(cid: str, claim: dict | None, run: dict, change: dict | None) -> str:
     if reason:
         info += f" \u2014 {reason}"
     cls, mark = ["cell", _cls(claim)], ""
-    if change and change["kind"] != "value":
+    if change and change["kind"] == "unselected":  # a selection that did not run it: no finding
+        info = f"{cid} on {run['label']}: not run (the run was a selection)"
+        mark = "<span class=\"mark\">not run</span>"
+    elif change and change["kind"] != "value":
         note = short_note(change)
         cls.append("expected" if change["expected"] else "differs")
         label = CELL_MARKS.get(change["kind"], KIND_LABELS[change["kind"]])
@@ -222,7 +225,8 @@ def matrix(runs: list[dict], only_differing: bool = False, table_id: str = "ipcc
     rows, facility = [], None
     for cid in ids:
         changes = [d.get(cid) for d in diffs]
-        if only_differing and not any(c and c["kind"] != "value" for c in changes):
+        if only_differing and not any(c and c["kind"] not in ("value", "unselected")
+                                      for c in changes):
             continue
         fac = entry[cid].get("facility") or cid.split(".")[0]
         if fac != facility and not only_differing:  # the short table: the id says it
@@ -234,8 +238,9 @@ def matrix(runs: list[dict], only_differing: bool = False, table_id: str = "ipcc
                     f"<td class=\"sentence\" title=\"{_e(entry[cid].get('claim') or '')}\">"
                     f"{_e(entry[cid].get('claim') or '')}</td>{cells}</tr>")
     if only_differing and not rows:
-        return (f"<p id=\"{table_id}\">Every claim has the same verdict on every run "
-                f"({len(ids)} claims).</p>")
+        partly = any(selection_of(r["record"]) for r in runs)
+        return (f"<p id=\"{table_id}\">Every claim has the same verdict on every run"
+                f"{' that ran it' if partly else ''} ({len(ids)} claims).</p>")
     return (f"<table id=\"{table_id}\"><tr><th>claim</th><th>sentence</th>{head}</tr>"
             f"{''.join(rows)}</table>")
 
@@ -317,7 +322,10 @@ def overview(runs: list[dict]) -> str:
     """The whole claims-first section (style, content, script) for the top of the report."""
     ids, entry, by_run = _index(runs)
     several = len(runs) > 1
-    what = f"{len(ids)} claims on {len(runs)} kernel{'s' if several else ''}"
+    kernels = {((r["record"].get("host") or {}).get("kernel_release"), r["label"].split(" #")[0])
+               for r in runs}
+    noun = "kernel" if len(kernels) == len(runs) else "run"
+    what = f"{len(ids)} claims on {len(runs)} {noun}{'s' if several else ''}"
     out = [f"<style>{CSS}</style><section id=\"ipcc-claims\">",
            f"<h1>ipc-conformance: {_e(what)}</h1>",
            "<p class=\"sub\">Verdicts per claim: holds, violated (the kernel did something "
@@ -328,8 +336,11 @@ def overview(runs: list[dict]) -> str:
            "\u2193</button></p>",
            "<h2>Claims per verdict</h2>"]
     for run in runs:
+        selection = selection_of(run["record"])
         out.append(f"<div class=\"runline\" data-run=\"{_e(run['label'])}\"><span class=\"who\">"
-                   f"{_e(run['label'])}</span>{_tiles(run['record'])}</div>")
+                   f"{_e(run['label'])}</span>{_tiles(run['record'])}"
+                   + (f"<span class=\"sub\">{_e(selection)}, not the whole suite</span>"
+                      if selection else "") + "</div>")
     out.append("<div id=\"ipcc-cell-info\">Click a verdict to read its reason here.</div>")
     if several:
         out += [f"<h2>Where the kernels differ (baseline: {_e(runs[0]['label'])})</h2>",

@@ -117,6 +117,21 @@ def test_overview_single_run_and_partial():
     assert '<tr data-facility="pipe"><td>pipe</td><td class="n v-holds">3</td>' in facilities
 
 
+def test_overview_selection_is_not_a_difference():
+    """Claims a -k/-m selection did not run are 'not run', not differences to read."""
+    full = load(RECORDS[0])
+    sel = load(RECORDS[0])
+    sel["run"]["selection"] = "-m pipe"
+    sel["claims"] = [c for c in sel["claims"] if c["facility"] == "pipe"]
+    page = render_claims.overview([{"label": "K", "record": full},
+                                   {"label": "K #2 uid 65534", "record": sel}])
+    assert "ipc-conformance: 16 claims on 2 runs" in page
+    assert "a selection (-m pipe), not the whole suite" in page
+    assert "Every claim has the same verdict on every run that ran it (16 claims)." in page
+    assert 'title="fifo.rdwr on K #2 uid 65534: not run (the run was a selection)"' in page
+    assert "differs" not in page.split('id="ipcc-matrix"')[1].split("</table>")[0]
+
+
 def test_overview_is_first_in_the_body():
     page = render_claims.inject("<html><body class=x><div id=app></div></body></html>", "<p>O</p>")
     assert page.index("<p>O</p>") < page.index("<div id=app>")

@@ -338,7 +338,8 @@ def merge_inputs(inputs: list[tuple[Path | None, dict | None, str]], dest: Path)
         label = kernel_label(record, env, fallback=Path(name).parent.name or name)
         if label in seen_labels:  # two runs of the same kernel: keep them apart
             seen_labels[label] += 1
-            label = f"{label} #{seen_labels[label]}"
+            uid = ((record or {}).get("host") or {}).get("uid")
+            label = f"{label} #{seen_labels[label]}" + (f" uid {uid}" if uid is not None else "")
         else:
             seen_labels[label] = 1
         key = f"k{i}"
@@ -581,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep-results", metavar="DIR",
                    help="also copy the enriched, merged allure results to DIR (for debugging)")
     args = p.parse_args(argv)
+    print(f"html_report: {len(args.inputs) or 1} input(s): enriching the results from the "
+          f"records, then allure generate (about 10 s) ...", file=sys.stderr)
     try:
         info = build(args.inputs, args.output, args.name, args.keep_results)
     except BuildError as exc:
