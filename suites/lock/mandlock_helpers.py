@@ -25,10 +25,14 @@ FILE_SIZE = 64
 
 
 def expects_enforcement(kernel) -> bool:
-    """Mandatory locks are enforced before 5.15 on kernels built with CONFIG_MANDATORY_FILE_LOCKING
-    (default y; assumed when the kernel's config cannot be read)."""
+    """Mandatory locks are enforced before 4.5 always (the option did not exist: the notes'
+    3.10 has them), from 4.5 to 5.14 on kernels built with CONFIG_MANDATORY_FILE_LOCKING (default
+    y; assumed when the kernel's config cannot be read, and the fixture then learns it from
+    mount: a kernel without it refuses mand with EPERM even to CAP_SYS_ADMIN), never since 5.15."""
     if kernel.at_least(5, 15):
         return False
+    if not kernel.at_least(4, 5):
+        return True
     return kernel.config("CONFIG_MANDATORY_FILE_LOCKING") is not None or not kernel.kconfig_known
 
 
@@ -61,18 +65,35 @@ def mountinfo_line(mount_point: str) -> str:
     return ""
 
 
-def mand_namespace(mount_point: str, ready, done):
-    """Child body: mount a `mand` tmpfs on mount_point in a private namespace, make a file with
-    mode 02644 there, report it on `ready`, and keep the namespace alive until `done` says so.
+def _make_file(path: str, mode: int) -> str:
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+    os.write(fd, b"." * FILE_SIZE)
+    os.fchmod(fd, mode)  # after creation: the umask and inheritance rules cannot strip it
+    os.close(fd)
+    return path
 
-    Reports one dict: {"namespace", "mand_errno", "mountinfo", "file", "mode"}, or
-    {"namespace": None, "errno": ...} when no mount namespace could be made."""
+
+def mand_namespace(mount_point: str, ready, done):
+    """Child body: mount a `mand` tmpfs on mount_point in a private namespace with a mode-02644
+    file and (a negative control) a mode-0644 one, and a plain tmpfs inside it holding another
+    02644 file; report them on `ready`, and keep the namespace alive until `done` says so.
+
+    Reports one dict: {"namespace", "mand_errno", "mountinfo", "file", "mode", "plain_mode_file",
+    "plain_mount_file"}, or {"namespace": None, "errno", "why"} when no private mount namespace
+    could be made."""
     try:
         how = _enter_mount_namespace()
     except OSError as exc:
-        ready.send({"namespace": None, "errno": lc.errno_name(exc.errno)})
+        ready.send({"namespace": None, "errno": lc.errno_name(exc.errno), "why": "unshare"})
         return "no namespace"
-    lc.mount("none", "/", None, lc.MS_REC | lc.MS_PRIVATE)
+    try:
+        lc.mount("none", "/", None, lc.MS_REC | lc.MS_PRIVATE)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+        # a chroot whose / is not a mount point: its mounts cannot be made private
+        ready.send({"namespace": None, "errno": "EINVAL", "why": "/ is not a mount point"})
+        return "no private mounts"
     mand_errno = None
     try:
         lc.mount("ipcc-mand", mount_point, "tmpfs", lc.MS_MANDLOCK, "size=64k,mode=0777")
@@ -83,14 +104,15 @@ def mand_namespace(mount_point: str, ready, done):
             raise
         mand_errno = lc.errno_name(exc.errno)
         lc.mount("ipcc-mand", mount_point, "tmpfs", 0, "size=64k,mode=0777")
-    path = os.path.join(mount_point, "mandatory")
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
-    os.write(fd, b"." * FILE_SIZE)
-    os.fchmod(fd, MODE_MANDATORY)  # after creation: the umask and inheritance rules cannot strip it
-    mode = os.fstat(fd).st_mode & 0o7777
-    os.close(fd)
+    path = _make_file(os.path.join(mount_point, "mandatory"), MODE_MANDATORY)
+    plain_mode = _make_file(os.path.join(mount_point, "plain-mode"), 0o644)
+    plain_dir = os.path.join(mount_point, "plain-mount")
+    os.mkdir(plain_dir)
+    lc.mount("ipcc-plain", plain_dir, "tmpfs", 0, "size=64k,mode=0777")
+    plain_mount = _make_file(os.path.join(plain_dir, "mandatory-mode"), MODE_MANDATORY)
     ready.send({"namespace": how, "mand_errno": mand_errno, "mountinfo": mountinfo_line(mount_point),
-                "file": path, "mode": oct(mode)})
+                "file": path, "mode": oct(os.stat(path).st_mode & 0o7777),
+                "plain_mode_file": plain_mode, "plain_mount_file": plain_mount})
     done.recv(10.0, what="the end of the test")
     return "namespace released"
 
