@@ -223,9 +223,14 @@ def ensure_site(space: Userspace, project: Path, python: Path, say: Say = _say,
         subprocess.run(["rm", "-rf", str(partial)], check=True)
         say(f"installing {', '.join(reqs)} as aarch64 wheels for Python {space.python_version}")
         runner(pip_command(python, partial, reqs, space.python_version, space.glibc_minor), say)
-        (partial / ".ipcc-complete").write_text("\n".join(reqs) + "\n")
         subprocess.run(["rm", "-rf", str(site)], check=True)
         partial.rename(site)
+        # byte-compile with the guest's own interpreter (qemu-user), once: under TCG every
+        # xdist worker would otherwise compile pytest and its plugins again at each start
+        if ensure_binfmt() is None:
+            runner(["nice", "-n", "10", "chroot", space.root, "/usr/bin/python3", "-m",
+                    "compileall", "-q", "-j", "0", f"{GUEST_DIR}/{site.name}"], say)
+        (site / ".ipcc-complete").write_text("\n".join(reqs) + "\n")
     return f"{GUEST_DIR}/{site.name}"
 
 
