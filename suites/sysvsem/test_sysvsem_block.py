@@ -32,7 +32,7 @@ def test_nowait_eagain(ipc, observe, sem_op, value):
     semid = ipc.sem(1)
     sysv.semset_value(semid, value)
     err = fails_with(errno.EAGAIN, sysv.semop, semid, [(0, sem_op, libc.IPC_NOWAIT)],
-                     what=f"semop({sem_op:+d}, IPC_NOWAIT) on a semaphore at {value}")
+                     what=f"semop(sem_op={sem_op}, IPC_NOWAIT) on a semaphore at {value}")
     observe("errno", libc.errno_name(err.errno))
     after = sysv.semget_value(semid)
     assert after == value, f"expected the refused semop to leave the value at {value}, it is {after}"

@@ -44,7 +44,9 @@ def test_shm_rnd_rounds_down_to_shmlba(ipc, spawn, kernel, observe, partial):
         if shmlba > page:
             cases.append(("plus_a_page", page, sysv.SHM_RND))
     shmid = ipc.shm(SIZE)
-    got = spawn.run(_attach_at, shmid, cases, align, name="attacher", timeout=2).unwrap()
+    with shm.attached(shmid):  # nattch never drops to 0 between the child's attaches (which
+        # would destroy the segment with kernel.shm_rmid_forced=1); the child inherits this one
+        got = spawn.run(_attach_at, shmid, cases, align, name="attacher", timeout=2).unwrap()
     observe("attached at (offset from base)", got)
     expected = {name: 0 for name, _, flags in cases if flags}
     expected.update({"unaligned_without_SHM_RND": "EINVAL", "aligned_without_SHM_RND": 0})
