@@ -155,18 +155,8 @@ def render(record: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from reports.records import RecordError, load_record
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m reports.junit RECORD.json", file=sys.stderr)
-        return 2
-    try:
-        record = load_record(args[0])
-    except RecordError as exc:
-        print(f"junit: {exc}", file=sys.stderr)
-        return 2
-    sys.stdout.write(render(record))
-    return 0
+    from reports.records import render_main
+    return render_main("junit", render, sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

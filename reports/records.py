@@ -193,3 +193,19 @@ def change_text(change: dict) -> str:
              if change.get(key)]
     note = str(change.get("note") or "")
     return f"{', '.join(heads)}: {note}" if heads and note else ", ".join(heads) or note
+
+
+def render_main(name: str, render, args: list[str]) -> int:
+    """`python -m reports.NAME RECORD.json`: print render(record); exit 2 with one line on a
+    bad record or a usage error."""
+    import sys
+    if len(args) != 1:
+        print(f"usage: python -m reports.{name} RECORD.json", file=sys.stderr)
+        return 2
+    try:
+        record = load_record(args[0])
+    except RecordError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(render(record))
+    return 0

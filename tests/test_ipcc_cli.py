@@ -48,12 +48,18 @@ def test_export_names_its_format():
         "(kcidb is the only format)"]
 
 
-def test_report_without_node_says_what_it_needs(tmp_path):
-    """No node/npm on PATH: one line naming them and the version, exit 2, before any set-up."""
+def bare_path(tmp_path) -> Path:
+    """A PATH with only what ./ipcc itself needs before it sets anything up."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("bash", "dirname", "sed"):
         os.symlink(shutil.which(tool), bin_dir / tool)
+    return bin_dir
+
+
+def test_report_without_node_says_what_it_needs(tmp_path):
+    """No node/npm on PATH: one line naming them and the version, exit 2, before any set-up."""
+    bin_dir = bare_path(tmp_path)
     proc = ipcc("report", env={"PATH": str(bin_dir), "HOME": str(tmp_path)})
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
@@ -63,10 +69,7 @@ def test_report_without_node_says_what_it_needs(tmp_path):
 
 
 def test_report_with_old_node(tmp_path):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for tool in ("bash", "dirname", "sed"):
-        os.symlink(shutil.which(tool), bin_dir / tool)
+    bin_dir = bare_path(tmp_path)
     (bin_dir / "npm").write_text("#!/bin/sh\nexit 0\n")
     (bin_dir / "node").write_text('#!/bin/sh\n[ "$1" = --version ] && echo v18.19.0 && exit 0\n'
                                   "exit 1\n")
