@@ -39,7 +39,7 @@ def _unlinked_open_queue_holds_its_place(prefix):
     """In a private IPC namespace filled to queues_max, one queue unlinked but open: can another be
     made before and after its last close?"""
     most = limit("queues_max")
-    if most is None or most > 4096:
+    if most > 4096:
         return {"queues_max": most}
     fds = fill_queues(prefix, most - 1)
     last = mqueue.mq_open(f"{prefix}-last", CREATE, 0o600, 1, 1)
