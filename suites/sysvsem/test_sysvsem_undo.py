@@ -4,7 +4,6 @@ import signal
 
 import pytest
 
-import sysvsem_helpers as sem
 from fixtures import sysv
 
 START = 3

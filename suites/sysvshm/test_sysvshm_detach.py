@@ -14,10 +14,9 @@ MARK = b"kept after detach"
 
 
 @pytest.mark.claim("sysvshm.detach")
-def test_nattch_counts_attaches(ipc, observe, verdict_note, partial):
+def test_nattch_counts_attaches(ipc, observe, survives):
     """Two attaches by this process give nattch 2, each shmdt takes one away and records this
     process in shm_lpid; after the last the segment and its bytes are still there."""
-    forced = shm.rmid_forced()
     shmid = ipc.shm(SIZE)
     first = sysv.shmat(shmid)
     seen = []
@@ -31,16 +30,7 @@ def test_nattch_counts_attaches(ipc, observe, verdict_note, partial):
         sysv.shmdt(first)
     observe("nattch after 2 attaches, then after each shmdt", seen)
     assert seen == [2, 1], f"expected nattch 2 with two attaches and 1 after one shmdt, kernel gave {seen}"
-    if forced is None:
-        partial("after the last shmdt", "kernel.shm_rmid_forced is unreadable: which is documented cannot be told")
-        return
-    present = shm.exists(shmid)
-    observe("exists after the last shmdt", present)
-    verdict_note(shm.FORCED_NOTE[forced])
-    assert present != forced, (
-        f"expected the segment {'destroyed' if forced else 'kept'} after the last shmdt "
-        f"(kernel.shm_rmid_forced={int(forced)}), it is {'still there' if present else 'gone'}")
-    if present:
+    if survives(shmid, "after the last shmdt"):
         got = shm.fields(shmid)
         assert (got["nattch"], got["lpid"]) == (0, os.getpid()), (
             f"expected nattch 0 and shm_lpid {os.getpid()} (this process) after the last shmdt, "
@@ -59,25 +49,16 @@ def _attach_and_end(shmid, how, report):
 
 @pytest.mark.claim("sysvshm.detach")
 @pytest.mark.parametrize("how", ["exit", "SIGKILL"])
-def test_exit_detaches(ipc, spawn, channel, observe, verdict_note, partial, how):
+def test_exit_detaches(ipc, spawn, channel, observe, survives, how):
     """A child that attaches and ends without shmdt (exit, or SIGKILL) leaves nattch 0 and its pid
     in shm_lpid; the segment itself stays (unless kernel.shm_rmid_forced=1)."""
-    forced = shm.rmid_forced()
     shmid = ipc.shm(SIZE)
     report = channel()
     child = spawn(_attach_and_end, shmid, how, report, name=f"attached child ending by {how}")
     pid = report.recv(timeout=2, what="the attached child")
     result = child.result(timeout=2)
     observe("child", str(result))
-    if forced is None:
-        partial("after the exit", "kernel.shm_rmid_forced is unreadable: which is documented cannot be told")
-        return
-    present = shm.exists(shmid)
-    verdict_note(shm.FORCED_NOTE[forced])
-    assert present != forced, (
-        f"expected the segment {'destroyed' if forced else 'kept'} once its only attached process "
-        f"ended (kernel.shm_rmid_forced={int(forced)}), it is {'still there' if present else 'gone'}")
-    if present:
+    if survives(shmid, f"after the attached child's {how}"):
         got = shm.fields(shmid)
         observe("nattch after the child ended", got["nattch"])
         assert (got["nattch"], got["lpid"]) == (0, pid), (

@@ -24,25 +24,15 @@ def _create_write_exit(key, detach, report):
 
 @pytest.mark.claim("sysvshm.persistence")
 @pytest.mark.parametrize("detach", [True, False], ids=["detached_before_exit", "attached_at_exit"])
-def test_segment_outlives_creator(ipc, spawn, channel, observe, verdict_note, partial, detach):
+def test_segment_outlives_creator(ipc, spawn, channel, observe, survives, detach):
     """A child creates a segment, writes into it and exits (detached first, or still attached); the
     segment is then still there, unattached, with the bytes and the child's pid as shm_cpid."""
-    forced = shm.rmid_forced()
     key = ipc.key()
     report = channel()
     child = spawn(_create_write_exit, key, detach, report, name="creator")
     shmid = ipc.adopt_sysv("sysv_shm", report.recv(timeout=2, what="the creator"), key)
     pid = child.value(timeout=2)
-    if forced is None:
-        partial("after the creator's exit", "kernel.shm_rmid_forced is unreadable: which is documented cannot be told")
-        return
-    present = shm.exists(shmid)
-    observe("exists after the creator exited", present)
-    verdict_note(shm.FORCED_NOTE[forced])
-    assert present != forced, (
-        f"expected the segment {'destroyed' if forced else 'kept'} after its creator exited "
-        f"(kernel.shm_rmid_forced={int(forced)}), it is {'still there' if present else 'gone'}")
-    if present:
+    if survives(shmid, "after the creator exited"):
         got = shm.fields(shmid)
         data = sysv.shm_read(shmid, len(MARK))
         assert (got["cpid"], got["nattch"], data) == (pid, 0, MARK), (

@@ -66,13 +66,9 @@ def _create_attach_exit(key, report, go):
 
 
 @pytest.mark.claim("sysvshm.rmid")
-def test_rmid_forced_orphan(ipc, spawn, channel, observe, verdict_note, partial):
+def test_rmid_forced_orphan(ipc, spawn, channel, observe, survives):
     """A segment whose creator exits while another process is attached is, with kernel.shm_rmid_forced=1,
     destroyed when that process detaches; with 0 it stays (no IPC_RMID was called)."""
-    forced = shm.rmid_forced()
-    if forced is None:
-        partial("kernel.shm_rmid_forced", "the sysctl is unreadable: which is documented cannot be told")
-        return
     key = ipc.key()
     report, go = channel(), channel()
     creator = spawn(_create_attach_exit, key, report, go, name="creator")
@@ -83,12 +79,8 @@ def test_rmid_forced_orphan(ipc, spawn, channel, observe, verdict_note, partial)
         nattch = shm.fields(shmid)["nattch"]
     observe("nattch after the creator exited", nattch)
     assert nattch == 1, f"expected nattch 1 (this process) after the attached creator exited, kernel gave {nattch}"
-    present = shm.exists(shmid)
-    observe("orphan exists after the last detach", present)
-    verdict_note(f"kernel.shm_rmid_forced={int(forced)}: the orphaned segment was "
-                 f"{'destroyed' if forced else 'kept'} at the last detach")
-    assert present != forced, (
-        f"expected the orphaned segment {'destroyed' if forced else 'kept'} at the last detach "
-        f"(kernel.shm_rmid_forced={int(forced)}), it is {'still there' if present else 'gone'}")
-    assert not present or not shm.fields(shmid)["mode"] & sysv.SHM_DEST, "expected no SHM_DEST without IPC_RMID"
-    observe("creator pid is cpid", not present or shm.fields(shmid)["cpid"] == creator.pid)
+    present = survives(shmid, "at the last detach after the creator exited")
+    if present:
+        got = shm.fields(shmid)
+        assert not got["mode"] & sysv.SHM_DEST, f"expected no SHM_DEST without IPC_RMID, mode is {got['mode']:#o}"
+        observe("cpid is the exited creator", got["cpid"] == creator.pid)
