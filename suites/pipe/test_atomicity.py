@@ -14,8 +14,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.procs import ChildTimeout
-from fixtures.pipes import capacity, close_all, queued
-from _pipes import PIPE_BUF, PIPE_KINDS, pipe_pair, set_nonblocking
+from fixtures.pipes import (PIPE_BUF, PIPE_SYSCALLS, capacity, close_all, pipe_pair, queued,
+                            set_nonblocking)
 
 WRITERS = 4
 STALL_BOUND = 5.0  # seconds without data from any writer before the test gives up (only on failure)
@@ -86,7 +86,7 @@ SMALL_IDS = ["PIPE_BUF-byte records", "1000-byte records"]
 
 
 @pytest.mark.claim("pipe.atomic.small")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("size", SMALL_SIZES, ids=SMALL_IDS)
 def test_small_records_never_interleave(size, kind, spawn, observe):
     """Records of <= PIPE_BUF bytes written concurrently by several processes are read back whole."""

@@ -13,8 +13,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
-from fixtures.pipes import capacity, queued
-from _pipes import PIPE_BUF, PIPE_KINDS, POSIX_PIPE_BUF, pipe_pair, set_nonblocking
+from fixtures.pipes import (PIPE_BUF, PIPE_SYSCALLS, POSIX_PIPE_BUF, capacity, pipe_pair, queued,
+                            set_nonblocking)
 
 _PC_PIPE_BUF = os.pathconf_names["PC_PIPE_BUF"]
 _fpathconf = libc._fn("fpathconf", ctypes.c_long, ctypes.c_int, ctypes.c_int)
@@ -26,7 +26,7 @@ def _access_mode(fd):
 
 
 @pytest.mark.claim("pipe.ends")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 def test_read_end_and_write_end(kind, observe):
     """fd[0] is opened O_RDONLY and fd[1] O_WRONLY, and what fd[1] takes fd[0] gives back in order."""
     with pipe_pair(kind) as p:
@@ -42,7 +42,7 @@ def test_read_end_and_write_end(kind, observe):
 
 
 @pytest.mark.claim("pipe.ends")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 def test_wrong_end_is_ebadf(kind, observe):
     """write(fd[0]) and read(fd[1]) fail with EBADF and move no data."""
     with pipe_pair(kind) as p:

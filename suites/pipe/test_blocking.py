@@ -5,8 +5,7 @@ pipe.read.short: a read asking for more than the pipe holds returns what it hold
 import pytest
 
 from fixtures import libc
-from fixtures.pipes import close_all, fill, queued
-from _pipes import PIPE_KINDS, pipe_pair, set_nonblocking
+from fixtures.pipes import PIPE_SYSCALLS, close_all, fill, pipe_pair, queued, set_nonblocking
 
 # How the last write end goes away.
 WRITER_GONE = ["write end closed", "writer process exited"]
@@ -19,7 +18,7 @@ def _write_and_exit(read_end, write_end, data):
 
 
 @pytest.mark.claim("pipe.eof")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("how", WRITER_GONE)
 def test_remaining_data_then_eof(how, kind, spawn, observe):
     """After the last write end closes, read returns the bytes still queued, then 0 on every further read."""
@@ -44,7 +43,7 @@ def _read_once(read_end, write_end, nbytes):
 
 
 @pytest.mark.claim("pipe.blocking.read")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 def test_read_of_empty_pipe_sleeps(kind, spawn, observe):
     """A reader of an empty pipe sleeps in read() while a write end is open, and returns what is written next."""
     with pipe_pair(kind) as p:
@@ -62,7 +61,7 @@ def _write_to_full(read_end, write_end, data):
 
 
 @pytest.mark.claim("pipe.blocking.write")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("size", [1, 4096], ids=["1 byte", "PIPE_BUF bytes"])
 def test_write_to_full_pipe_sleeps(size, kind, spawn, observe):
     """A blocking writer of a full pipe sleeps in write() and finishes once the reader makes room."""
@@ -82,7 +81,7 @@ def test_write_to_full_pipe_sleeps(size, kind, spawn, observe):
 
 
 @pytest.mark.claim("pipe.read.short")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("available, asked", [(10, 100), (1, 65536), (5000, 8192)],
                          ids=["10 of 100", "1 of 65536", "5000 of 8192"])
 def test_read_returns_what_is_available(available, asked, kind, spawn, observe):

@@ -7,9 +7,9 @@ import pytest
 
 from fixtures import libc
 from fixtures.ipc import run_token
-from fixtures.pipes import (DEFAULT_PAGES, capacity, close_all, expected_capacities, fill,
-                            first_reduced_pipe, queued, reduced_pages)
-from _pipes import PIPE_KINDS, pipe_pair, set_nonblocking
+from fixtures.pipes import (DEFAULT_PAGES, PIPE_SYSCALLS, capacity, close_all,
+                            expected_capacities, fill, first_reduced_pipe, pipe_pair, queued,
+                            reduced_pages, set_nonblocking)
 
 def _measure_new_pipe():
     with pipe_pair() as p:
@@ -125,7 +125,7 @@ def _write_once(read_end, write_end, nbytes):
 
 
 @pytest.mark.claim("pipe.capacity.fill")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 def test_capacity_write_completes(kind, spawn, observe):
     """A blocking write of exactly the capacity into an empty pipe whose reader does not read returns at once."""
     with pipe_pair(kind) as p:
@@ -139,7 +139,7 @@ def test_capacity_write_completes(kind, spawn, observe):
 
 
 @pytest.mark.claim("pipe.capacity.fill")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 def test_one_byte_more_blocks_after_capacity(kind, spawn, observe):
     """A blocking write of capacity+1 bytes puts capacity bytes in the pipe and sleeps in write(),
     alive (no SIGPIPE: the reader is open), and completes once the reader drains."""

@@ -5,8 +5,7 @@ import os
 import pytest
 
 from fixtures import libc
-from fixtures.pipes import close_all, read_to_eof
-from pipeb_helpers import read_line
+from fixtures.pipes import close_all, read_line, read_to_eof
 
 
 def _wire(stdin_fd, stdout_fd: int, *close: int) -> None:

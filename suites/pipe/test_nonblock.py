@@ -8,8 +8,7 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
-from fixtures.pipes import capacity, queued
-from _pipes import PIPE_BUF, pipe_pair, set_nonblocking
+from fixtures.pipes import PIPE_BUF, capacity, pipe_pair, queued, set_nonblocking
 
 # The two ways a program gets an O_NONBLOCK pipe: F_SETFL after pipe() (UNP's way), or pipe2().
 NONBLOCK_WAYS = ["pipe + F_SETFL", "pipe2(O_NONBLOCK)"]

@@ -7,8 +7,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
+from fixtures.libc import fcntl
 from fixtures.pipes import close_all, fill, read_to_eof
-from pipeb_helpers import fcntl
 
 FD_CLOEXEC = fcntl_constants.FD_CLOEXEC
 F_GETFD = fcntl_constants.F_GETFD

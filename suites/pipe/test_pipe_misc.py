@@ -9,8 +9,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with
-from fixtures.pipes import close_all, read_exactly
-from pipeb_helpers import PIPE_KIND_IDS, PIPE_KINDS, lseek, pread, pwrite
+from fixtures.libc import lseek, pread, pwrite
+from fixtures.pipes import PIPE_MAKER_IDS, PIPE_MAKERS, close_all, make, read_exactly
 
 
 def _read_then_write(r, w, reply):
@@ -89,10 +89,10 @@ WHENCE = {os.SEEK_SET: "SEEK_SET", os.SEEK_CUR: "SEEK_CUR", os.SEEK_END: "SEEK_E
 
 
 @pytest.mark.claim("pipe.no_seek")
-@pytest.mark.parametrize("make", [m for _, m in PIPE_KINDS], ids=PIPE_KIND_IDS)
-def test_lseek_pread_pwrite_espipe(observe, make):
+@pytest.mark.parametrize("way", PIPE_MAKER_IDS)
+def test_lseek_pread_pwrite_espipe(observe, way):
     """lseek (any whence), pread and pwrite on either end of a pipe holding data fail with ESPIPE."""
-    r, w = make()
+    r, w = make(way)
     errors = {}
     try:
         libc.write(w, b"data")
@@ -122,14 +122,14 @@ def _proc_reopen():
         close_all(r, w)
 
 
-FIFO_KINDS = PIPE_KINDS + [("proc-fd-reopen", _proc_reopen)]
+FIFO_KINDS = PIPE_MAKERS + [("proc-fd-reopen", _proc_reopen)]
 
 
 @pytest.mark.claim("pipe.s_isfifo")
-@pytest.mark.parametrize("make", [m for _, m in FIFO_KINDS], ids=[k for k, _ in FIFO_KINDS])
-def test_both_ends_are_s_isfifo(observe, make):
+@pytest.mark.parametrize("way", [k for k, _ in FIFO_KINDS])
+def test_both_ends_are_s_isfifo(observe, way):
     """fstat of each end of a pipe has S_IFIFO as its file type."""
-    r, w = make()
+    r, w = make(way, FIFO_KINDS)
     try:
         modes = {"read": os.fstat(r).st_mode, "write": os.fstat(w).st_mode}
     finally:

@@ -7,8 +7,8 @@ import pytest
 
 from fixtures import libc
 from fixtures.expect import fails_with, succeeds
+from fixtures.libc import fcntl
 from fixtures.pipes import close_all, fill
-from pipeb_helpers import fcntl
 
 PIPE_MAX_SIZE = "fs/pipe-max-size"
 

@@ -9,8 +9,7 @@ import signal
 import pytest
 
 from fixtures import libc
-from fixtures.pipes import capacity, close_all, queued
-from _pipes import PIPE_KINDS, pipe_pair
+from fixtures.pipes import PIPE_SYSCALLS, capacity, close_all, pipe_pair, queued
 
 SI_USER = 0  # <asm-generic/siginfo.h>: sent by kill() or, as here, by the kernel on the process's behalf
 
@@ -40,7 +39,7 @@ def _without_reader(kind, how, spawn):
 
 
 @pytest.mark.claim("pipe.sigpipe.default")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("how", READER_GONE)
 def test_default_sigpipe_kills_writer(how, kind, spawn, observe):
     """A default-disposition process writing to a pipe without readers is killed by signal 13, SIGPIPE."""
@@ -73,7 +72,7 @@ DISPOSITIONS = ["ignored", "caught", "blocked"]
 
 
 @pytest.mark.claim("pipe.sigpipe.epipe")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("disposition", DISPOSITIONS)
 def test_write_without_reader_fails_with_epipe(disposition, kind, spawn, observe):
     """With SIGPIPE ignored, caught (handler returns) or blocked, the write fails with EPIPE and the
@@ -111,7 +110,7 @@ def _blocked_big_write(read_end, write_end, nbytes, disposition, report):
 
 
 @pytest.mark.claim("pipe.sigpipe.partial")
-@pytest.mark.parametrize("kind", PIPE_KINDS)
+@pytest.mark.parametrize("kind", PIPE_SYSCALLS)
 @pytest.mark.parametrize("disposition", ["default", "blocked", "caught"])
 def test_reader_closes_under_blocked_writer(disposition, kind, spawn, channel, observe):
     """The write blocked after capacity bytes returns the partial count when the reader closes, and
