@@ -4,6 +4,7 @@ subprocess, pipe and tar paths run for real, in milliseconds."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -363,3 +364,12 @@ def test_main_without_an_interpreter_is_a_setup_failure(fake, tmp_path, capsys):
 def test_ipcc_sandbox_needs_the_runtime_name():
     got = subprocess.run(["bash", str(ROOT / "ipcc"), "sandbox"], capture_output=True, text=True)
     assert got.returncode == 2 and "./ipcc sandbox runsc" in got.stderr
+
+
+def test_an_unwritable_cache_is_one_line(fake, tmp_path, capsys, keyring, monkeypatch):
+    monkeypatch.setattr(runsc, "fetch_runsc", functools.partial(runsc.fetch_runsc, keyring=keyring))
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    assert runsc.main(["--cache", str(blocked / "cache"), "--python", sys.executable]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ipcc sandbox: error: ") and "cache" in err[0]

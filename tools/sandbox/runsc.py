@@ -378,6 +378,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SetupError as exc:
         say(f"error: {exc}")
         return 2
+    except OSError as exc:      # a cache or output directory this user cannot write, a full disk
+        say(f"error: {exc.filename or ''}: {exc.strerror or exc}".replace("error: : ", "error: "))
+        return 2
 
 
 def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
