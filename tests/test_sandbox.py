@@ -373,3 +373,13 @@ def test_an_unwritable_cache_is_one_line(fake, tmp_path, capsys, keyring, monkey
     assert runsc.main(["--cache", str(blocked / "cache"), "--python", sys.executable]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ipcc sandbox: error: ") and "cache" in err[0]
+
+
+def test_a_stale_record_never_passes_for_this_runs(fake, monkeypatch):
+    fake.out.mkdir()
+    (fake.out / "record.json").write_text('{"stale": true}')
+    (fake.out / "notes.txt").write_text("mine")
+    monkeypatch.setenv("FAKE_RUNSC_MODE", "crash")
+    assert run_main(fake) == 2
+    assert not (fake.out / "record.json").exists()
+    assert (fake.out / "notes.txt").read_text() == "mine"       # only the tool's own files go

@@ -331,6 +331,23 @@ def verdict(done: Sandboxed, status: dict | None, record: Path, timeout: float,
     return 2, f"pytest exited {code} inside gVisor"
 
 
+# What a run writes into OUT; only these are removed before the next run (never OUT itself).
+OUTPUTS = ("record.json", "ktap.txt", "junit.xml", "allure-results", "console.log", "sandbox.json",
+           inside.STATUS_NAME, inside.LAST_TEST_NAME, "stdout.bin", "comparison.md",
+           "comparison.txt")
+
+
+def clear_outputs(out: Path) -> None:
+    """Remove the previous run's files, so that a stale record never passes for this run's."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
 def mark_record(record: Path, sandbox: dict) -> None:
     """Say in the record's host facts that the run was sandboxed: inside, gVisor looks like a
     Linux 4.4 in a container, and nothing else in the record tells the two apart."""
@@ -396,8 +413,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
                                      update=False if args.no_update else None)
     version = runsc_version(runsc) if version is None else version
     out = args.out.absolute()
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
+    clear_outputs(out)
     state = Path(tempfile.mkdtemp(prefix="ipcc-runsc-state-"))
     try:
         flags = probe_flags(runsc, state, candidate_flags(os.geteuid(), args.runsc_flag))
