@@ -27,8 +27,9 @@ def test_unattached_destroyed_at_once(ipc, observe):
 
 @pytest.mark.claim("sysvshm.rmid")
 def test_attached_survives_until_last_detach(ipc, observe):
-    """After IPC_RMID while attached the segment keeps its bytes, shows SHM_DEST and key IPC_PRIVATE,
-    can still be attached again (Linux), and is gone once both attachments are detached."""
+    """After IPC_RMID while attached the segment keeps its bytes, shows SHM_DEST and key IPC_PRIVATE
+    (shmget IPC_CREAT|IPC_EXCL of the old key makes a new segment), can still be attached again
+    (Linux), and is gone once both attachments are detached."""
     key = ipc.key()
     shmid = ipc.shm(SIZE, key=key)
     first = sysv.shmat(shmid)
@@ -42,6 +43,10 @@ def test_attached_survives_until_last_detach(ipc, observe):
             f"expected IPC_RMID while attached to leave the segment with SHM_DEST in its mode, key "
             f"IPC_PRIVATE (0) and nattch 1; kernel gave mode {marked['mode']:#o}, key "
             f"{marked['key']:#x}, nattch {marked['nattch']}")
+        # The key is free again: IPC_CREAT|IPC_EXCL makes a new segment under it.
+        reused = ipc.adopt_sysv("sysv_shm", libc.shmget(key, SIZE, libc.IPC_CREAT | libc.IPC_EXCL | 0o600), key)
+        observe("old key makes a new segment", reused != shmid)
+        assert reused != shmid, f"expected a new segment under the freed key, shmget returned the marked id {shmid}"
         with shm.attached(shmid) as second:  # Linux-specific: attaching a marked segment
             again = shm.read(second, len(MARK))
             nattch = shm.fields(shmid)["nattch"]
