@@ -113,16 +113,19 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def enter_private(ipc_ns: bool = False, mount_ns: bool = False) -> str:
-    """In a (forked, single-threaded) child: new IPC and/or mount namespaces, through a user
-    namespace unless this process may make them itself (CAP_SYS_ADMIN). Returns how
-    ("mount namespace", "user+IPC namespaces", ...). A refusal raises OSError (the caller
-    turns it into a skip: the process cannot do it)."""
+def unshare_namespaces(ipc_ns: bool = False, mount_ns: bool = False,
+                       keep_caps: bool | None = None) -> str:
+    """In a (forked, single-threaded) child: new IPC and/or mount namespaces, made with this
+    process's own capabilities (keep_caps; default: when it holds CAP_SYS_ADMIN) or inside a
+    new user namespace, where no capability of the initial one applies (no CAP_SYS_RESOURCE
+    exemption). A new mount namespace is made private first. Returns which were made; a
+    refusal raises OSError."""
     flags = (libc.CLONE_NEWIPC if ipc_ns else 0) | (libc.CLONE_NEWNS if mount_ns else 0)
     names = [n for n, on in (("IPC", ipc_ns), ("mount", mount_ns)) if on]
-    if has_capability("CAP_SYS_ADMIN"):
+    if keep_caps is None:
+        keep_caps = has_capability("CAP_SYS_ADMIN")
+    if keep_caps:
         libc.unshare(flags)
-        how = "+".join(names) + " namespaces (CAP_SYS_ADMIN)"
     else:
         uid, gid = os.geteuid(), os.getegid()
         libc.unshare(libc.CLONE_NEWUSER | flags)
@@ -130,21 +133,42 @@ def enter_private(ipc_ns: bool = False, mount_ns: bool = False) -> str:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
-        how = "user+" + "+".join(names) + " namespaces"
+        names.insert(0, "user")
     if mount_ns:
         libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE)
-    return how
+    return "+".join(names) + " namespaces" + (" (own capabilities)" if keep_caps else "")
 
 
-def user_ipc_namespace() -> None:
-    """In a child: a new user namespace and a new IPC namespace owned by it. Inside, the
-    process has no capability in the initial user namespace, so no CAP_SYS_RESOURCE
-    exemption applies, and the queues die with the namespace."""
-    uid, gid = os.geteuid(), os.getegid()
-    libc.unshare(libc.CLONE_NEWUSER | libc.CLONE_NEWIPC)
-    _write("/proc/self/setgroups", "deny")
-    _write("/proc/self/uid_map", f"{uid} {uid} 1")
-    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+def _in_namespaces(spaces: dict, func, args):
+    try:
+        how = unshare_namespaces(**spaces)
+    except OSError as exc:
+        return "refused", f"{getattr(exc, 'call', 'unshare')}: {libc.errno_name(exc.errno)}"
+    return how, func(*args)
+
+
+def in_namespaces(spawn, func, *args, ipc_ns: bool = False, mount_ns: bool = False,
+                  keep_caps: bool | None = None, timeout: float = 10.0) -> tuple[str, object]:
+    """(how, func(*args)) run in a child inside new namespaces (unshare_namespaces). Skips,
+    with the reason, where the kernel or the privilege refuses them: the host's own IPC
+    namespace is never filled and its /dev/mqueue never mounted. Queues made in a private IPC
+    namespace die with the child."""
+    spaces = {"ipc_ns": ipc_ns, "mount_ns": mount_ns, "keep_caps": keep_caps}
+    how, value = spawn.run(_in_namespaces, spaces, func, args, timeout=timeout,
+                           name="child in private namespaces").unwrap()
+    if how == "refused":
+        wanted = "+".join(n for n, on in (("IPC", ipc_ns), ("mount", mount_ns)) if on)
+        caps = "has" if has_capability("CAP_SYS_ADMIN") else "lacks"
+        pytest.skip(f"needs private {wanted} namespaces, which this process could not make "
+                    f"({value}; it {caps} CAP_SYS_ADMIN, and unprivileged user namespaces may be "
+                    "disabled: user.max_user_namespaces, a sandbox)")
+    return how, value
+
+
+def in_private_ipc(spawn, func, *args, keep_caps: bool = False, timeout: float = 10.0):
+    """func(*args) in a child inside a new IPC namespace (of a new user namespace unless
+    keep_caps); see in_namespaces."""
+    return in_namespaces(spawn, func, *args, ipc_ns=True, keep_caps=keep_caps, timeout=timeout)[1]
 
 
 def mount_mqueue(target: str) -> str:
@@ -152,15 +176,6 @@ def mount_mqueue(target: str) -> str:
     left on the host; the mount is in the child's private mount namespace only)."""
     libc.mount("mqueue", target, "mqueue", 0)
     return target
-
-
-def namespace_refusal(exc: OSError, what: str) -> str:
-    """The skip reason when a child could not make its private namespace."""
-    caps = "has" if has_capability("CAP_SYS_ADMIN") else "lacks"
-    return (f"needs {what}: {exc.strerror if hasattr(exc, 'strerror') else exc} "
-            f"({libc.errno_name(exc.errno)}); this process {caps} CAP_SYS_ADMIN and could not "
-            "create a user namespace (user.max_user_namespaces, or a sandbox); run as root or "
-            "where unprivileged user namespaces are allowed")
 
 
 def fill_queues(prefix: str, count: int) -> list[int]:
@@ -242,31 +257,3 @@ class Notifiee:
     def stop(self) -> None:
         self._commands.send(("stop",))
         self.child.value(timeout=5)
-
-
-# -- private IPC namespaces -------------------------------------------------------------------
-
-def _in_private_ipc(how: str, func, args):
-    try:
-        if how == "user":
-            user_ipc_namespace()
-        else:  # an IPC namespace of this process's own user namespace: its capabilities count
-            libc.unshare(libc.CLONE_NEWIPC)
-    except OSError as exc:
-        return "refused", f"{getattr(exc, 'call', 'unshare')}: {libc.errno_name(exc.errno)}"
-    return "ran", func(*args)
-
-
-def in_private_ipc(spawn, func, *args, how: str = "user", timeout: float = 10.0):
-    """func(*args) in a child inside a new IPC namespace: how="user" through a new user
-    namespace (no capability of the initial one applies inside), how="own" keeping this
-    process's capabilities (needs CAP_SYS_ADMIN). Skips, with the reason, where the kernel or
-    the privilege refuses the namespace. The namespace's queues die with the child."""
-    status, value = spawn.run(_in_private_ipc, how, func, args, timeout=timeout,
-                              name=f"child in a private IPC namespace ({how})").unwrap()
-    if status == "refused":
-        caps = "has" if has_capability("CAP_SYS_ADMIN") else "lacks"
-        pytest.skip(f"needs a private IPC namespace, which this process could not make ({value}; it "
-                    f"{caps} CAP_SYS_ADMIN; unprivileged user namespaces may be disabled): the host's "
-                    "own namespace is never filled")
-    return value

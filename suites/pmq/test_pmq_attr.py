@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from fixtures import mqueue
+from fixtures import libc, mqueue
 from fixtures.expect import fails_with
 from pmq_helpers import limit, small
 
@@ -96,5 +96,5 @@ def test_setattr_other_flag_bits_einval(mq, observe):
     q = mq.create(1, 16)
     err = fails_with(errno.EINVAL, mqueue.mq_setattr, q.mqd, mqueue.attr(flags=os.O_NONBLOCK | os.O_APPEND),
                      what="mq_setattr with mq_flags O_NONBLOCK|O_APPEND")
-    observe("errno", mqueue.lc.errno_name(err.errno))
+    observe("mq_setattr other flag bits", libc.errno_name(err.errno))
     assert q.attr().mq_flags == 0, f"expected mq_flags to stay 0, it is {q.attr().mq_flags:#o}"

@@ -57,7 +57,7 @@ def test_nonblocking_receive_on_empty_is_eagain(mq, observe):
     q = mq.create(1, 16, flags=os.O_NONBLOCK)
     err = fails_with(errno.EAGAIN, mqueue.mq_receive, q.mqd, 16,
                      what="mq_receive on an empty O_NONBLOCK queue")
-    observe("errno", libc.errno_name(err.errno))
+    observe("O_NONBLOCK receive on empty", libc.errno_name(err.errno))
 
 
 @pytest.mark.claim("pmq.blocking")
@@ -66,5 +66,5 @@ def test_nonblocking_send_on_full_is_eagain(mq, observe):
     q = mq.create(1, 16, flags=os.O_NONBLOCK)
     q.send(b"fill")
     err = fails_with(errno.EAGAIN, q.send, b"more", what="mq_send on a full O_NONBLOCK queue")
-    observe("errno", libc.errno_name(err.errno))
+    observe("O_NONBLOCK send on full", libc.errno_name(err.errno))
     assert q.curmsgs() == 1, f"expected only the first message queued, mq_curmsgs is {q.curmsgs()}"

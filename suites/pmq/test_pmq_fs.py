@@ -9,20 +9,16 @@ import pytest
 from fixtures import mqueue
 from fixtures.kernel import has_capability
 from fixtures.verdict import Undecided
-from pmq_helpers import CREATE, NOTIFY_SIGNAL, enter_private, mount_mqueue
+from pmq_helpers import CREATE, NOTIFY_SIGNAL, in_namespaces, mount_mqueue
 
 MESSAGES = [b"hello", b"queue", b"file!!"]  # QSIZE counts their bytes: 16
 LINE = re.compile(r"QSIZE:(\d+)\s+NOTIFY:(\d+)\s+SIGNO:(\d+)\s+NOTIFY_PID:(\d+)")
 
 
 def _list_and_read(name, create, target):
-    """Child: private mount namespace (and IPC namespace when `create`); queue the messages,
+    """Child, in its own mount namespace (and IPC namespace when `create`): queue the messages,
     register for SIGEV_SIGNAL, mount mqueue and read the listing and the queue's file."""
-    try:
-        how = enter_private(ipc_ns=create, mount_ns=True)
-        mount_mqueue(target)
-    except OSError as exc:
-        return {"refused": f"{getattr(exc, 'call', 'unshare')}: {mqueue.lc.errno_name(exc.errno)}"}
+    mount_mqueue(target)
     flags = CREATE if create else os.O_RDWR
     mqd = mqueue.mq_open(name, flags, 0o600, 4, 16) if create else mqueue.mq_open(name, flags)
     for data in MESSAGES:
@@ -31,7 +27,7 @@ def _list_and_read(name, create, target):
     mqueue.mq_notify(mqd, mqueue.sigevent_signal(NOTIFY_SIGNAL))  # the queue is not empty: no signal
     with open(os.path.join(target, name.lstrip("/"))) as f:
         text = f.read()
-    return {"how": how, "listed": name.lstrip("/") in os.listdir(target), "text": text,
+    return {"listed": name.lstrip("/") in os.listdir(target), "text": text,
             "pid": os.getpid()}
 
 
@@ -40,12 +36,9 @@ def test_private_mqueue_mount_lists_and_describes(mq, ipc, spawn, observe):
     """A private mqueue mount lists the queue, and its file reads QSIZE = bytes queued, NOTIFY 0 (SIGEV_SIGNAL), SIGNO and NOTIFY_PID of the registered process."""
     own_namespace = has_capability("CAP_SYS_ADMIN")
     name = mq.create(4, 16).name if own_namespace else ipc.name()
-    got = spawn.run(_list_and_read, name, not own_namespace, ipc.dir, timeout=10).unwrap()
-    if "refused" in got:
-        pytest.skip(f"needs a private mount namespace to mount mqueue in ({got['refused']}): this "
-                    "process lacks CAP_SYS_ADMIN and could not make a user namespace "
-                    "(unprivileged user namespaces disabled?); the host's /dev/mqueue is never used")
-    observe("namespaces", got["how"])
+    how, got = in_namespaces(spawn, _list_and_read, name, not own_namespace, ipc.dir,
+                             ipc_ns=not own_namespace, mount_ns=True)
+    observe("namespaces", how)
     observe("listed", got["listed"])
     observe("file", got["text"].strip(), run_specific=True)
     m = LINE.search(got["text"])

@@ -73,7 +73,7 @@ def test_queues_max_exemption(ipc, spawn, observe):
         pytest.skip(f"needs {EXEMPT} and CAP_SYS_ADMIN (for a private IPC namespace that keeps them); "
                     "this process lacks " + " and ".join(
                         c for c in (EXEMPT, "CAP_SYS_ADMIN") if not has_capability(c)))
-    most, over = in_private_ipc(spawn, _fill_to_queues_max, ipc.name(), how="own")
+    most, over = in_private_ipc(spawn, _fill_to_queues_max, ipc.name(), keep_caps=True)
     if over is None:
         pytest.skip(f"queues_max of a new IPC namespace is {most}: too many queues to fill here")
     observe("queue over queues_max with CAP_SYS_RESOURCE", over)

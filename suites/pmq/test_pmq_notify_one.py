@@ -16,7 +16,7 @@ def test_second_process_gets_ebusy(mq, spawn, channel, observe):
     # SIGEV_NONE: were it accepted, nothing would be sent to this process
     err = fails_with(errno.EBUSY, mqueue.mq_notify, q.mqd, mqueue.sigevent_none(),
                      what="mq_notify from a second process while another is registered")
-    observe("errno", libc.errno_name(err.errno))
+    observe("second process", libc.errno_name(err.errno))
     assert first.unregister() is None, "expected the registered child to remove its registration"
     succeeds(mqueue.mq_notify, q.mqd, mqueue.sigevent_none(),
              what="mq_notify after the first registration was removed")
@@ -29,6 +29,6 @@ def test_second_registration_by_the_same_process_is_ebusy(mq, spawn, channel, ob
     q = mq.create(1, 16)
     first = Notifiee(spawn, channel, q.name)
     again = first.register()
-    observe("errno", libc.errno_name(again))
+    observe("same process again", libc.errno_name(again))
     assert again == errno.EBUSY, (f"expected a second mq_notify by the registered process to fail with "
                                   f"EBUSY, it gave {libc.errno_name(again)}")

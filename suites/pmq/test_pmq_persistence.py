@@ -18,8 +18,7 @@ def test_queue_outlives_creator(ipc, mq, spawn, observe):
     """A queue made by a child that exits without closing or unlinking it opens afterwards with its message."""
     name = ipc.adopt_posix("mq", ipc.name())  # adopted before the child makes it: removed at teardown
     creator = spawn(_create_and_exit, name, name="creator")
-    creator.value(timeout=5)
-    creator.result()  # reaped: the creator is gone
+    creator.value(timeout=5)  # returns once the creator has exited and been reaped
     q = mq.open(name)
     got = q.receive()
     observe("message after the creator exited", got[0].decode())
