@@ -195,19 +195,31 @@ def test_userspace_facts(tmp_path):
     assert space.python_version == "3.13" and space.glibc_minor == 41
 
 
-def test_ensure_userspace_runs_debootstrap_then_its_second_stage(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tool", ["mmdebstrap", "debootstrap"])
+def test_ensure_userspace_bootstraps_once(tmp_path, monkeypatch, tool):
+    """mmdebstrap when the host has it (host apt, emulated dpkg only), else debootstrap
+    --foreign and its second stage in a chroot; then the tree is cached."""
     monkeypatch.setattr(arm64, "ensure_binfmt", lambda: None)
+    monkeypatch.setattr(arm64.shutil, "which",
+                        lambda name, path=None: "/usr/bin/mmdebstrap" if tool == "mmdebstrap"
+                        and name == "mmdebstrap" else None)
     calls = []
 
     def runner(cmd, say):
         calls.append([str(c) for c in cmd])
-        if "--second-stage" not in calls[-1]:
-            Path(calls[-1][-2]).mkdir(parents=True)
+        target = next((c for c in calls[-1] if c.endswith("rootfs.partial")), None)
+        if target and "--second-stage" not in calls[-1]:
+            Path(target).mkdir(parents=True)
 
     space = arm64.ensure_userspace(tmp_path, say=lambda m: None, runner=runner)
     assert space.root == arm64.rootfs_dir(tmp_path) and (space.root / ".ipcc-rootfs-complete").is_file()
-    assert "--foreign" in calls[0] and "--arch=arm64" in calls[0] and arm64.SUITE in calls[0]
-    assert calls[1][-1] == "--second-stage" and "chroot" in calls[1]
+    assert tool in calls[0] and "--arch=arm64" in calls[0] and arm64.SUITE in calls[0]
+    assert "--include=python3,busybox-static" in calls[0]
+    if tool == "debootstrap":
+        assert "--foreign" in calls[0]
+        assert calls[1][-1] == "--second-stage" and "chroot" in calls[1]
+    else:
+        assert len(calls) == 1 and "--mode=root" in calls[0]
     calls.clear()
     arm64.ensure_userspace(tmp_path, say=lambda m: None, runner=runner)
     assert calls == []                                   # cached

@@ -714,3 +714,19 @@ def test_fetch_refuses_unknown_series(tmp_path):
     with pytest.raises(ValueError, match="6.13"):
         fetch.fetch(["6.13"], tmp_path)
     assert fetch.main(["6.13", "--cache", str(tmp_path)]) == 2
+
+
+def test_fetch_6_12_takes_bookworms_own_6_12_line_too():
+    """bookworm-security carries linux-image-6.12-amd64 (6.12.117-1~deb12u1), newer than backports'."""
+    show = SHOW + textwrap.dedent("""\
+
+        Package: linux-image-6.12-amd64
+        Version: 6.12.117-1~deb12u1
+        Depends: linux-image-6.12.117+deb12-amd64 (= 6.12.117-1~deb12u1)
+        """)
+    madison = MADISON + ("linux-image-6.12-amd64 | 6.12.117-1~deb12u1 | http://deb.debian.org/"
+                         "debian-security bookworm-security/main amd64 Packages\n")
+    series = fetch.SERIES["6.12"]
+    assert "linux-image-6.12-amd64" in series.metapackages
+    assert fetch.pick_package(series, fetch.parse_metapackage(show), fetch.parse_madison(madison)) \
+        == "linux-image-6.12.117+deb12-amd64-unsigned"

@@ -45,6 +45,11 @@ class Series:
     suites: tuple[str, ...]   # the suites whose versions count
     prefix: str | None        # upstream version prefix ("6.1" is not 6.12); None: the newest
     note: str
+    extra_meta: tuple[str, ...] = ()   # more metapackages (a suite's second kernel line)
+
+    @property
+    def metapackages(self) -> tuple[str, ...]:
+        return (f"linux-image-{self.flavour}", *self.extra_meta)
 
 
 SERIES = {s.name: s for s in (
@@ -52,7 +57,8 @@ SERIES = {s.name: s for s in (
            "Debian 11 (bullseye): CONFIG_MANDATORY_FILE_LOCKING still compiled in"),
     Series("6.1", "amd64", "amd64", ("bookworm", "bookworm-security"), "6.1", "Debian 12 (bookworm)"),
     Series("6.12", "amd64", "amd64", ("bookworm", "bookworm-security", "bookworm-backports"), "6.12",
-           "Debian 12's 6.12 (bookworm-backports or its security updates)"),
+           "Debian 12's 6.12 (bookworm-security's linux-image-6.12-amd64, or bookworm-backports)",
+           ("linux-image-6.12-amd64",)),
     Series("sid", "amd64", "amd64", ("sid",), None, "Debian unstable's newest kernel"),
     Series("6.12-arm64", "arm64", "arm64", ("trixie", "trixie-security"), "6.12",
            "Debian 13 (trixie) for ARMv8, 4 KiB pages"),
@@ -211,18 +217,21 @@ def fetch_named(series_list: list[str], cache: Path, update: bool = True) -> dic
         if series.arch not in updated and (update or not any(lists.glob("*Packages*"))):
             run(["apt-get", *opts, "-q", "update"], stdout=sys.stderr)
             updated.add(series.arch)
-        key = (series.arch, series.flavour)
-        if key not in meta:
-            metapkg = f"linux-image-{series.flavour}"
-            show = subprocess.run(["apt-cache", *opts, "show", metapkg], check=True,
-                                  capture_output=True, text=True).stdout
-            madison = subprocess.run(["apt-cache", *opts, "madison", metapkg], check=True,
-                                     capture_output=True, text=True).stdout
-            meta[key] = (parse_metapackage(show), parse_madison(madison))
-        pairs, suites = meta[key]
+        pairs, suites = [], []
+        for metapkg in series.metapackages:
+            key = (series.arch, metapkg)
+            if key not in meta:
+                show = subprocess.run(["apt-cache", *opts, "show", metapkg],
+                                      capture_output=True, text=True).stdout
+                madison = subprocess.run(["apt-cache", *opts, "madison", metapkg],
+                                         capture_output=True, text=True).stdout
+                meta[key] = (parse_metapackage(show), parse_madison(madison))
+            pairs += meta[key][0]
+            suites += meta[key][1]
         pkg = pick_package(series, pairs, suites)
         if pkg is None:
-            log(f"no linux-image-{series.flavour} for {name} in {', '.join(series.suites)}; skipped")
+            log(f"no {' or '.join(series.metapackages)} for {name} in "
+                f"{', '.join(series.suites)}; skipped")
             continue
         release = pkg[len("linux-image-"):-len("-unsigned")]
         root = cache / release
