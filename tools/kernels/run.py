@@ -703,7 +703,7 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
     missing = [] if args.dry_run or not foreign else arm64.missing_host_tools()
     if missing:
         say("error: an arm64 guest needs " + ", ".join(missing) + " on the host; install them "
-            "(Debian: apt-get install qemu-system-arm qemu-user-static debootstrap e2fsprogs cpio)")
+            "(Debian: apt-get install qemu-system-arm qemu-user-static mmdebstrap e2fsprogs)")
         return 2
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
