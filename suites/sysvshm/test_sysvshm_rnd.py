@@ -5,6 +5,7 @@ import pytest
 
 import sysvshm_helpers as shm
 from fixtures import libc, sysv
+from fixtures.verdict import precondition
 
 SIZE = 4096
 
@@ -14,7 +15,8 @@ def _attach_at(shmid, offsets, align):
     base + offset for each offset; what shmat returned (as an offset from base) or the errno."""
     got = {}
     for name, offset, flags in offsets:
-        base = shm.free_aligned_range(SIZE + align, align)
+        with precondition("find a free SHMLBA-aligned address range"):
+            base = shm.free_aligned_range(SIZE + align, align)
         try:
             addr = sysv.shmat(shmid, base + offset, flags)
         except OSError as exc:
