@@ -80,7 +80,8 @@ def test_ncnt_zcnt_count_sleepers(ipc, spawn, observe):
     for child in sleepers:
         sem.woke(child, child.name)
     after = {"sem0": sem.counts(semid, 0), "sem1": sem.counts(semid, 1)}
-    assert after == {"sem0": (0, 0), "sem1": (0, 0)}, f"expected no count left once all woke, kernel gave {after}"
+    assert after == {"sem0": (0, 0), "sem1": (0, 0)}, (
+        f"expected no count left once all woke, kernel gave {after}")
 
 
 @pytest.mark.claim("sysvsem.ctl")

@@ -52,10 +52,12 @@ def test_above_semvmx_erange(ipc, observe, way):
     fails with ERANGE and leaves the value as it was."""
     semid = ipc.sem(1)
     sysv.semset_value(semid, sysv.SEMVMX)
-    err = fails_with(errno.ERANGE, SETTERS[way], semid, what=way.replace("_", " ") + " on a semaphore at 32767")
+    err = fails_with(errno.ERANGE, SETTERS[way], semid,
+                     what=way.replace("_", " ") + " on a semaphore at 32767")
     observe("errno", libc.errno_name(err.errno))
     value = sysv.semget_value(semid)
-    assert value == sysv.SEMVMX, f"expected the refused {way} to leave the value at {sysv.SEMVMX}, it is {value}"
+    assert value == sysv.SEMVMX, (
+        f"expected the refused {way} to leave the value at {sysv.SEMVMX}, it is {value}")
 
 
 @pytest.mark.claim("sysvsem.limits")
@@ -93,4 +95,5 @@ def test_nsops_above_semopm_e2big(ipc, observe, partial):
                      what=f"semop with nsops={semopm + 1} = semopm + 1")
     observe("errno for nsops = semopm + 1", libc.errno_name(err.errno))
     value = sysv.semget_value(semid)
-    assert value == semopm, f"expected only the {semopm} operations of the first call applied, value is {value}"
+    assert value == semopm, (
+        f"expected only the {semopm} operations of the first call applied, value is {value}")

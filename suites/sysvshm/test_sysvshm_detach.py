@@ -24,7 +24,8 @@ def test_nattch_counts_attaches(ipc, observe, survives):
         shm.write(first, MARK)
         with shm.attached(shmid) as second:
             seen.append(shm.fields(shmid)["nattch"])
-            assert shm.read(second, len(MARK)) == MARK, "expected the second attachment to show the same bytes"
+            assert shm.read(second, len(MARK)) == MARK, (
+                "expected the second attachment to show the same bytes")
         seen.append(shm.fields(shmid)["nattch"])
     finally:
         sysv.shmdt(first)

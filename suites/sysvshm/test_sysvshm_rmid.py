@@ -12,6 +12,7 @@ from fixtures.expect import fails_with
 
 SIZE = 4096
 MARK = b"still here"
+CREATE = libc.IPC_CREAT | libc.IPC_EXCL | 0o600
 
 
 @pytest.mark.claim("sysvshm.rmid")
@@ -19,7 +20,8 @@ def test_unattached_destroyed_at_once(ipc, observe):
     """IPC_RMID of a segment nobody attached destroys it: IPC_STAT and shmat then fail with EINVAL."""
     shmid = ipc.shm(SIZE)
     sysv.rmid("shm", shmid)
-    err = fails_with(shm.GONE, sysv.stat, "shm", shmid, what="IPC_STAT after IPC_RMID of an unattached segment")
+    err = fails_with(shm.GONE, sysv.stat, "shm", shmid,
+                     what="IPC_STAT after IPC_RMID of an unattached segment")
     observe("errno of IPC_STAT", libc.errno_name(err.errno))
     err = fails_with(errno.EINVAL, sysv.shmat, shmid, what="shmat after IPC_RMID of an unattached segment")
     observe("errno of shmat", libc.errno_name(err.errno))
@@ -44,9 +46,10 @@ def test_attached_survives_until_last_detach(ipc, observe):
             f"IPC_PRIVATE (0) and nattch 1; kernel gave mode {marked['mode']:#o}, key "
             f"{marked['key']:#x}, nattch {marked['nattch']}")
         # The key is free again: IPC_CREAT|IPC_EXCL makes a new segment under it.
-        reused = ipc.adopt_sysv("sysv_shm", libc.shmget(key, SIZE, libc.IPC_CREAT | libc.IPC_EXCL | 0o600), key)
+        reused = ipc.adopt_sysv("sysv_shm", libc.shmget(key, SIZE, CREATE), key)
         observe("old key makes a new segment", reused != shmid)
-        assert reused != shmid, f"expected a new segment under the freed key, shmget returned the marked id {shmid}"
+        assert reused != shmid, (
+            f"expected a new segment under the freed key, shmget returned the marked id {shmid}")
         with shm.attached(shmid) as second:  # Linux-specific: attaching a marked segment
             again = shm.read(second, len(MARK))
             nattch = shm.fields(shmid)["nattch"]
@@ -63,7 +66,7 @@ def test_attached_survives_until_last_detach(ipc, observe):
 
 
 def _create_attach_exit(key, report, go):
-    shmid = libc.shmget(key, SIZE, libc.IPC_CREAT | libc.IPC_EXCL | 0o600)
+    shmid = libc.shmget(key, SIZE, CREATE)
     sysv.shmat(shmid)
     report.send(shmid)
     go.recv(timeout=2, what="the parent")
@@ -83,9 +86,11 @@ def test_rmid_forced_orphan(ipc, spawn, channel, observe, survives):
         creator.value(timeout=2)
         nattch = shm.fields(shmid)["nattch"]
     observe("nattch after the creator exited", nattch)
-    assert nattch == 1, f"expected nattch 1 (this process) after the attached creator exited, kernel gave {nattch}"
+    assert nattch == 1, (
+        f"expected nattch 1 (this process) after the attached creator exited, kernel gave {nattch}")
     present = survives(shmid, "at the last detach after the creator exited")
     if present:
         got = shm.fields(shmid)
-        assert not got["mode"] & sysv.SHM_DEST, f"expected no SHM_DEST without IPC_RMID, mode is {got['mode']:#o}"
+        assert not got["mode"] & sysv.SHM_DEST, (
+            f"expected no SHM_DEST without IPC_RMID, mode is {got['mode']:#o}")
         observe("cpid is the exited creator", got["cpid"] == creator.pid)

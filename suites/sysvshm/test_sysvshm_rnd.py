@@ -37,7 +37,8 @@ def test_shm_rnd_rounds_down_to_shmlba(ipc, spawn, kernel, observe, partial):
     page = kernel.page_size
     cases = [("unaligned_without_SHM_RND", 1, 0), ("aligned_without_SHM_RND", 0, 0)]
     if shmlba is None:
-        partial("SHM_RND rounding", "SHMLBA of this architecture is not tabled (sysvshm_helpers.SHMLBA_PAGES)")
+        partial("SHM_RND rounding",
+                "SHMLBA of this architecture is not tabled (sysvshm_helpers.SHMLBA_PAGES)")
         align = page
     else:
         align = shmlba

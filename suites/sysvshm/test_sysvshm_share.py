@@ -30,5 +30,7 @@ def test_writes_are_seen_by_the_other(ipc, spawn, channel, observe):
         back = child.value(timeout=2)
     observe("parent read", seen.decode(errors="replace"))
     observe("child read", back.decode(errors="replace"))
-    assert seen == b"from the child", f"expected the parent to read the child's b'from the child', it read {seen!r}"
-    assert back == b"from the parent", f"expected the child to read the parent's b'from the parent', it read {back!r}"
+    assert seen == b"from the child", (
+        f"expected the parent to read the child's b'from the child', it read {seen!r}")
+    assert back == b"from the parent", (
+        f"expected the child to read the parent's b'from the parent', it read {back!r}")
