@@ -56,11 +56,12 @@ class Queues:
 
     def create(self, maxmsg: int | None = None, msgsize: int | None = None,
                flags: int = 0, mode: int = 0o600) -> Queue:
-        """A new queue (O_CREAT|O_EXCL|O_RDWR|flags) under a name of the run's; mq_attr NULL
-        when maxmsg is None. The name is adopted the moment the queue exists."""
+        """A new queue (O_CREAT|O_EXCL|O_RDWR|flags) under a name of the run's, its mq_attr cut
+        to what msg_max and msgsize_max allow (NULL when maxmsg is None). The name is adopted
+        the moment the queue exists."""
         name = self.ipc.name()
-        if maxmsg is not None and msgsize is None:
-            maxmsg, msgsize = small(maxmsg)
+        if maxmsg is not None:
+            maxmsg, msgsize = small(maxmsg, msgsize or 64)
         mqd = mqueue.mq_open(name, CREATE | flags, mode, maxmsg, msgsize)
         self.ipc.adopt_posix("mq", name)
         self._open.append(mqd)

@@ -8,7 +8,6 @@ import pytest
 
 from fixtures import mqueue
 from fixtures.kernel import has_capability
-from fixtures.verdict import Undecided
 from pmq_helpers import CREATE, NOTIFY_SIGNAL, in_namespaces, mount_mqueue
 
 MESSAGES = [b"hello", b"queue", b"file!!"]  # QSIZE counts their bytes: 16
@@ -42,8 +41,7 @@ def test_private_mqueue_mount_lists_and_describes(mq, ipc, spawn, observe):
     observe("listed", got["listed"])
     observe("file", got["text"].strip(), run_specific=True)
     m = LINE.search(got["text"])
-    if not m:
-        raise Undecided(f"the queue's file does not read as QSIZE/NOTIFY/SIGNO/NOTIFY_PID: {got['text']!r}")
+    assert m, f"expected the queue's file to read QSIZE:.. NOTIFY:.. SIGNO:.. NOTIFY_PID:.., it reads {got['text']!r}"
     fields = tuple(int(v) for v in m.groups())
     want = (sum(map(len, MESSAGES)), mqueue.SIGEV_SIGNAL, NOTIFY_SIGNAL, got["pid"])
     observe("QSIZE", fields[0])
