@@ -296,6 +296,8 @@ FAKE_RUNSC = textwrap.dedent('''\
     if args[-1] == "true":
         sys.exit(0)
     print("collected 3 items", file=sys.stderr, flush=True)
+    if mode == "hang":
+        import time; time.sleep(60)
     if mode == "crash":
         print("panic: sentry fell over", file=sys.stderr)
         sys.exit(139)
@@ -383,3 +385,9 @@ def test_a_stale_record_never_passes_for_this_runs(fake, monkeypatch):
     assert run_main(fake) == 2
     assert not (fake.out / "record.json").exists()
     assert (fake.out / "notes.txt").read_text() == "mine"       # only the tool's own files go
+
+
+def test_a_hung_sandbox_is_killed_and_named(fake, capsys, monkeypatch):
+    monkeypatch.setenv("FAKE_RUNSC_MODE", "hang")
+    assert run_main(fake, "--timeout", "1") == 2
+    assert "no result from the sandbox within 1 s; killed" in capsys.readouterr().err
