@@ -3,10 +3,11 @@ that libc keeps them in: without either the claims are not applicable."""
 import pytest
 
 import psem_helpers as ph
+from fixtures import shared_memory as shm
 from fixtures.facility import require
 
 
 @pytest.fixture(autouse=True)
 def _needs_futex_and_dev_shm():
     require("futex(2), under POSIX semaphores", "CONFIG_FUTEX", ph.futex_probe)
-    require("/dev/shm, where libc keeps named semaphores", "CONFIG_TMPFS", ph.dev_shm_probe)
+    require("/dev/shm, where libc keeps named semaphores", "CONFIG_TMPFS", shm.shm_probe)

@@ -1,18 +1,15 @@
-"""What the POSIX semaphore tests share: the facility probes, a C-level signal handler, and
+"""What the POSIX semaphore tests share: the futex probe, a C-level signal handler, and
 the children that wait on a semaphore. The calls themselves are in fixtures.posix_sem."""
 from __future__ import annotations
 
 import ctypes
-import errno
-import os
 
 from fixtures import abi, libc, posix_sem as ps, signals, syscalls
-from fixtures import shared_memory as shm
-from fixtures.ipc import run_token
+from fixtures.shared_memory import fn
 
 FUTEX_WAKE = 1
-_syscall = libc._fn("syscall", ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_int,
-                    ctypes.c_int)
+_syscall = fn(libc.libc, "syscall", ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_int,
+              ctypes.c_int)
 
 
 def futex_probe() -> None:
@@ -23,16 +20,6 @@ def futex_probe() -> None:
     word = ctypes.c_int(0)
     libc.check(_syscall(table["futex"], ctypes.addressof(word), FUTEX_WAKE, 1),
                "futex(FUTEX_WAKE)")
-
-
-def dev_shm_probe() -> None:
-    """shm_open of a name nobody has, without O_CREAT: ENOENT where /dev/shm is there (libc
-    answers ENOSYS when it finds no shm file system)."""
-    try:
-        shm.shm_open(f"/ipcc-{run_token()}-probe-absent", os.O_RDONLY)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT:
-            raise
 
 
 _INSTALLED: dict[int, object] = {}  # the C handlers in place, kept alive while the kernel may call them
