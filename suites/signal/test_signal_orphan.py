@@ -19,8 +19,8 @@ def _orphan(report, release):
         code = 1
         try:
             first = os.getppid()
+            report.send(("born", os.getpid(), first))  # before anyone can report our parent gone
             os.write(born_w, b"!")  # our parent may exit only after we have seen it
-            report.send(("born", os.getpid(), first))
             release.recv(what="the test (parent gone)")
             adopted = poll_until(lambda: os.getppid() != first, 5)
             report.send(("adopted", os.getppid() if adopted else None))
