@@ -109,15 +109,33 @@ def test_every_facility_is_a_registered_marker(claims):
         assert f"@pytest.mark.{facility}: the claims of suites/{facility}" in proc.stdout
 
 
-@pytest.mark.parametrize("facility", catalogue.facilities())
-def test_minus_m_selects_exactly_one_facility(claims, collected, facility, tmp_path):
-    """-m FACILITY (strict markers on) selects that facility's tests, all of them, and only
-    them."""
-    chosen = collect_claims(tmp_path, "-m", facility)
-    assert chosen
-    assert all(n.startswith(f"suites/{facility}/") for n in chosen)
-    assert {claims[c]["facility"] for ids in chosen.values() for c in ids} == {facility}
-    assert set(chosen) == {n for n in collected if n.startswith(f"suites/{facility}/")}
+def test_every_test_carries_its_facility_markers(claims, tmp_path):
+    """Each test is marked with its directory's facility and those of its claims, so that
+    -m FACILITY selects all of that facility and nothing else."""
+    probe = tmp_path / "markers.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "--no-record",
+         "-p", "no:cacheprovider", "-p", "tests.marker_probe", "suites"],
+        cwd=catalogue.ROOT, capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, IPCC_MARKER_PROBE=str(probe)))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    markers = json.loads(probe.read_text())
+    collected = collect_claims(tmp_path)
+    wrong = {}
+    for nodeid, ids in collected.items():
+        expected = {nodeid.split("/")[1]} | {claims[c]["facility"] for c in ids if c in claims}
+        if set(markers[nodeid]) != expected:
+            wrong[nodeid] = markers[nodeid]
+    assert not wrong, f"tests without their facility markers: {dict(list(wrong.items())[:5])}"
+
+
+def test_minus_m_selects_a_facility(claims, tmp_path):
+    """-m with strict markers on deselects by these markers (serial here, -n 2 below)."""
+    full = collect_claims(tmp_path)
+    chosen = collect_claims(tmp_path, "-m", "sysvmsg or fifo")
+    assert chosen and set(chosen) == {
+        n for n, ids in full.items() if n.split("/")[1] in ("sysvmsg", "fifo")
+        or any(claims.get(c, {}).get("facility") in ("sysvmsg", "fifo") for c in ids)}
 
 
 def test_minus_m_with_xdist(tmp_path):
