@@ -1,0 +1,109 @@
+"""exec.close: exec closes message queue descriptors and named semaphores and detaches System V
+shared memory; other descriptors stay open unless FD_CLOEXEC is set."""
+import json
+import os
+import sys
+
+import pytest
+
+import fork_exec_probe
+from fixtures import pipes, posix_sem
+from fork_helpers import FifoEnds, MqDescriptor, NamedSemaphore, PipeEnds, ShmAttachment
+
+PROBE = os.path.abspath(fork_exec_probe.__file__)
+
+
+class _Descriptors:
+    """Descriptors of the test's own, closed at teardown by the `made` fixture."""
+
+    def __init__(self, *fds):
+        self.fds = fds
+
+    def close(self):
+        pipes.close_all(*self.fds)
+
+
+def _fd(fd):
+    return {"fd": fd, "link": os.readlink(f"/proc/self/fd/{fd}")}
+
+
+def _file_mapping(path):
+    # glibc maps a temporary file that it then links to the semaphore's name: the mapping is
+    # found by its file (device and inode), not by its path
+    st = os.stat(path)
+    return {"dev": f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}", "inode": st.st_ino}
+
+
+# name: (the object, what the probe looks for in a process holding it, the state expected after exec)
+LOOKS = {
+    "message queue descriptor": (MqDescriptor, lambda o: _fd(o.mqd), "closed"),
+    "named semaphore": (NamedSemaphore, lambda o: _file_mapping(posix_sem.dev_shm_path(o.name)), "unmapped"),
+    "System V shm attachment": (ShmAttachment, lambda o: {"mapped": f"SYSV{o.key:08x}"}, "unmapped"),
+    "pipe descriptor": (PipeEnds, lambda o: _fd(o.w), "open"),
+    "FIFO descriptor": (FifoEnds, lambda o: _fd(o.w), "open"),
+}
+
+
+def _objects(ipc, made, partial):
+    """({name: (what to look for, expected state after exec)}, the shm attachment or None)."""
+    objects, shm = {}, None
+    for name, (cls, look, state) in LOOKS.items():
+        obj = cls()
+        why = obj.make(ipc)
+        if why:
+            partial(name, why)
+            continue
+        made(obj)
+        objects[name] = (look(obj), state)
+        shm = obj if isinstance(obj, ShmAttachment) else shm
+    cloexec_r, cloexec_w = os.pipe()  # O_CLOEXEC
+    made(_Descriptors(cloexec_r, cloexec_w))
+    objects["FD_CLOEXEC pipe descriptor"] = (_fd(cloexec_w), "closed")
+    return objects, shm
+
+
+def _state(what, seen):
+    if "fd" in what:
+        return "open" if seen == what["link"] else "closed"
+    return "mapped" if seen else "unmapped"
+
+
+def _look_then_exec(spec, before):
+    """In the child: report what it inherited, then exec the probe with the same spec."""
+    before.send(fork_exec_probe.look(spec["objects"]))
+    for fd in (spec["report"], spec["release"]):
+        os.set_inheritable(fd, True)
+    os.execv(sys.executable, [sys.executable, "-I", "-S", PROBE, json.dumps(spec)])
+
+
+@pytest.mark.claim("exec.close")
+def test_exec_closes_ipc_keeps_plain_fds(ipc, made, spawn, channel, partial, observe):
+    """Before exec the child has every object; after exec the message queue descriptor, the named
+    semaphore's mapping and the System V attachment are gone (shm_nattch drops), plain descriptors
+    stay, FD_CLOEXEC ones are closed."""
+    objects, shm = _objects(ipc, made, partial)
+    report_r, report_w = os.pipe()
+    release_r, release_w = os.pipe()
+    made(_Descriptors(report_r, report_w, release_r, release_w))
+    spec = {"objects": {name: what for name, (what, _) in objects.items()},
+            "report": report_w, "release": release_r}
+    before = channel()
+    child = spawn(_look_then_exec, spec, before, name="child that execs")
+    pipes.close_all(report_w, release_r)  # the exec'd probe holds them now
+    inherited = before.recv(timeout=5, what="child before exec")
+    after = json.loads(pipes.read_to_eof(report_r, timeout=5, what="exec'd probe") or b"{}")
+    nattch = shm.nattch() if shm else None  # while the exec'd program still lives
+    pipes.close_all(release_w)
+    result = child.result(timeout=5)
+    assert result.exitcode == 0, f"expected the exec'd probe to exit 0, it {result}"
+    states_before = {n: _state(what, inherited.get(n)) for n, (what, _) in objects.items()}
+    states_after = {n: _state(what, after.get(n)) for n, (what, _) in objects.items()}
+    observe("before exec", states_before)
+    observe("after exec", states_after)
+    held = {n: ("open" if "fd" in what else "mapped") for n, (what, _) in objects.items()}
+    assert states_before == held, f"expected the child to hold every object before exec, it had {states_before}"
+    expected = {n: state for n, (_, state) in objects.items()}
+    assert states_after == expected, f"expected after exec {expected}, the exec'd program had {states_after}"
+    if shm:
+        observe("shm_nattch with the exec'd program alive", nattch)
+        assert nattch == 1, f"expected shm_nattch 1 (the parent's only) once the child exec'd, got {nattch}"
