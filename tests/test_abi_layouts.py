@@ -105,15 +105,17 @@ KINDS = {"ipc_perm": "perm", "msqid_ds": "msg", "semid_ds": "sem", "shmid_ds": "
          "shminfo": "shminfo", "msginfo": "msginfo", "seminfo": "seminfo"}
 
 
+def layout_of(struct: str, a: abi.Abi) -> abi.Layout:
+    if struct == "flock":
+        return locks.flock_layout(a)
+    if struct == "sigaction":
+        return signals.sigaction_layout(a)
+    return sysv.layouts(a)[KINDS[struct]]
+
+
 def ours(abi_name: str, struct: str) -> tuple[int, dict]:
     a = abi.ABIS[abi_name]
-    if struct == "flock":
-        layout = locks.flock_layout(a)
-    elif struct == "sigaction":
-        layout = signals.sigaction_layout(a)
-    else:
-        layout = sysv.layouts(a)[KINDS[struct]]
-    offsets, size = abi.offsets(layout, a)
+    offsets, size = abi.offsets(layout_of(struct, a), a)
     return size, offsets
 
 
@@ -146,27 +148,22 @@ def test_every_tabled_abi_is_checked():
 
 def _native_structs():
     yield "flock", locks.Flock
-    for struct, kind in KINDS.items():
-        yield struct, sysv.IpcPerm if kind == "perm" else {**sysv.DS, **{
-            "msginfo": sysv.MsgInfo, "seminfo": sysv.SemInfo, "shminfo": sysv.ShmInfo}}[kind]
+    yield "ipc_perm", sysv.IpcPerm
+    for struct, cls in (("msqid_ds", sysv.MsqidDs), ("semid_ds", sysv.SemidDs), ("shmid_ds", sysv.ShmidDs),
+                        ("shminfo", sysv.ShmInfo), ("msginfo", sysv.MsgInfo), ("seminfo", sysv.SemInfo)):
+        yield struct, cls
 
 
 @pytest.mark.skipif(abi.current() is None, reason="this process's ABI is not tabled")
 @pytest.mark.parametrize("struct,cls", list(_native_structs()), ids=lambda v: v if isinstance(v, str) else "")
 def test_ctypes_structures_follow_the_layout(struct, cls):
-    """This process's ctypes structures put each member where the layout says (before the spare)."""
+    """This process's ctypes structures put each member where the layout says, with its size
+    (before the spare bytes that over-allocate the buffers)."""
     size, offsets = ours(abi.current().name, struct)
     got = {name: getattr(cls, name).offset for name in offsets}
     assert got == offsets, f"{struct}: layout {offsets}, ctypes {got}"
-    bare = abi.ctypes_struct(abi.Layout(struct, tuple((n, t) for n, t in _layout(struct) )))
-    assert ctypes.sizeof(bare) == size, f"{struct}: layout size {size}, ctypes {ctypes.sizeof(bare)}"
-
-
-def _layout(struct: str):
-    a = abi.current()
-    if struct == "flock":
-        return locks.flock_layout(a).fields
-    return sysv.layouts(a)[KINDS[struct]].fields
+    bare = ctypes.sizeof(abi.ctypes_struct(layout_of(struct, abi.current())))
+    assert bare == size, f"{struct}: layout size {size}, ctypes {bare}"
 
 
 def test_this_process_is_tabled():
