@@ -448,9 +448,13 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if host is None or not host.is_file():
         say(f"no host record ({host}): comparison skipped")
         return code
+    # (the host run and the comparison are tools.kernels.run's, whose lines say "kernels:")
     cmp_status = kernels_run.compare(python, PROJECT, [host, record], out)
     if cmp_status == 2:
         say("the comparison failed (see above)")
+    else:
+        say(f"done: host {host} vs gVisor {record}: {out / 'comparison.md'} (reports.compare "
+            f"exit {cmp_status}; this command's exit {code} follows the suite under gVisor)")
     return code
 
 
