@@ -1,0 +1,28 @@
+"""What the mmap tests share: scratch files to map, and the set-up of a child that is meant to
+die of a memory fault with the default disposition (and without leaving a core file)."""
+from __future__ import annotations
+
+import resource
+import signal
+
+from fixtures import libc, signals
+
+PR_SET_DUMPABLE = 4
+
+
+def scratch_file(ipc, data: bytes) -> str:
+    """A new file in the test's own directory holding `data`; its path."""
+    path = ipc.path("mapped")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def default_fault_signals() -> None:
+    """In a child: SIGSEGV and SIGBUS back to SIG_DFL (pytest's faulthandler catches them in
+    the process it forked from) and no core dump, neither a file nor a core_pattern pipe."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    libc.check(libc._prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE, 0)")
+    for sig in (signal.SIGSEGV, signal.SIGBUS):
+        signals.sigaction_set(sig, signals.SIG_DFL)
+
