@@ -13,16 +13,18 @@ from pmq_helpers import NOTIFY_SIGNAL, Notifiee
 
 @pytest.mark.claim("pmq.notify.kinds")
 def test_sigev_signal(mq, spawn, channel, observe):
-    """The chosen signal arrives with si_code SI_MESGQ and the sending process's pid and uid."""
+    """The chosen signal arrives with si_code SI_MESGQ, the sending process's pid and uid, and the sigev_value given."""
     q = mq.create(1, 16)
-    notifiee = Notifiee(spawn, channel, q.name)
+    notifiee = Notifiee(spawn, channel, q.name, value=0x1234)
     q.send(b"hello")
     got = notifiee.notifications(wait=2.0)
     observe("signal", f"SIGRTMIN+{NOTIFY_SIGNAL - signal.SIGRTMIN}")
     observe("si_code", {mqueue.SI_MESGQ: "SI_MESGQ"}.get(got[0]["si_code"], got[0]["si_code"]) if got else None)
-    want = [{"si_code": mqueue.SI_MESGQ, "si_pid": os.getpid(), "si_uid": os.getuid()}]
+    want = [{"si_code": mqueue.SI_MESGQ, "si_pid": os.getpid(), "si_uid": os.getuid(),
+             "si_value": 0x1234}]
     assert got == want, (f"expected one signal {NOTIFY_SIGNAL} with si_code SI_MESGQ ({mqueue.SI_MESGQ}) "
-                         f"from the sender (pid {os.getpid()}, uid {os.getuid()}), got {got}")
+                         f"from the sender (pid {os.getpid()}, uid {os.getuid()}) carrying sigev_value "
+                         f"0x1234, got {got}")
 
 
 def _thread_notified(name, value, report):
