@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from fixtures.procs import ChildTimeout
+
 from fixtures.libc import errno_name
 from fixtures.locks import F_WRLCK, setlk, setlkw
 from lock_helpers import HOLD_BOUND, make_file
@@ -36,7 +38,11 @@ def test_second_waiter_gets_edeadlk(ipc, spawn, channel, observe):
     go_a.send("go")
     a.wait_blocked("fcntl", what="process A waiting for byte 1")
     go_b.send("go")
-    outcome_b = b.value(timeout=2)  # a ChildTimeout here means B slept: the deadlock went undetected
+    try:
+        outcome_b = b.value(timeout=2)
+    except ChildTimeout as exc:
+        raise AssertionError(f"expected EDEADLK for B's F_SETLKW of byte 0, which closes the "
+                             f"A<->B wait cycle; it slept instead ({exc})") from None
     outcome_a = a.value(timeout=2)
     observe("second_waiter", outcome_b)
     observe("first_waiter", outcome_a)

