@@ -54,7 +54,8 @@ def _open_then_exec(name, path, report_fd):
     assert shm.maps_file(st), f"sem_open({name!r}) did not map {path} before the exec"
     os.set_inheritable(report_fd, True)
     where = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x} {st.st_ino}"
-    os.execv(sys.executable, [sys.executable, "-S", "-c", MAPPED_AFTER_EXEC, where, str(report_fd)])
+    os.execv(sys.executable, [sys.executable, "-I", "-S", "-c", MAPPED_AFTER_EXEC, where,
+                              str(report_fd)])
     return sem  # not reached
 
 

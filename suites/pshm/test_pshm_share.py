@@ -5,7 +5,6 @@ import sys
 
 import pytest
 
-from fixtures import catalogue
 from fixtures import shared_memory as shm
 from fixtures.pipes import read_to_eof
 
@@ -13,24 +12,30 @@ FROM_PARENT, FROM_OTHER = b"written by the creator", b"written by the exec'd pro
 REPLY_AT = 256
 
 # The other program (a fresh image: nothing of the parent's memory): open the object by name,
-# map it, report what it finds there and write its own reply. argv: root, name, size, report fd.
+# map it, report what it finds there and write its own reply. argv: name, size, report fd. It
+# loads nothing of the suite (ctypes.util.find_library alone would cost a subprocess).
 OTHER_PROGRAM = f"""
-import os, sys
-sys.path.insert(0, sys.argv[1])
-from fixtures import shared_memory as shm
-name, size, report = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-fd = shm.shm_open(name, os.O_RDWR)
-area = shm.Mapping(size, fd=fd)
-found = area.read(0, {len(FROM_PARENT)})
-area.write({REPLY_AT}, {FROM_OTHER!r})
+import ctypes, mmap, os, sys
+name, size, report = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+try:
+    shm_open = ctypes.CDLL(None, use_errno=True).shm_open
+except AttributeError:  # glibc before 2.34 keeps it in librt
+    shm_open = ctypes.CDLL("librt.so.1", use_errno=True).shm_open
+shm_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint]
+fd = shm_open(name.encode(), os.O_RDWR, 0)
+if fd < 0:
+    raise OSError(ctypes.get_errno(), "shm_open(" + repr(name) + ", O_RDWR)")
+area = mmap.mmap(fd, size, mmap.MAP_SHARED)
+found = area[:{len(FROM_PARENT)}]
+area[{REPLY_AT}:{REPLY_AT + len(FROM_OTHER)}] = {FROM_OTHER!r}
 os.write(report, found)
 """
 
 
 def _exec_other(name, size, report_fd):
     os.set_inheritable(report_fd, True)
-    os.execv(sys.executable, [sys.executable, "-S", "-c", OTHER_PROGRAM, catalogue.ROOT, name,
-                              str(size), str(report_fd)])
+    os.execv(sys.executable, [sys.executable, "-I", "-S", "-c", OTHER_PROGRAM, name, str(size),
+                              str(report_fd)])
 
 
 @pytest.mark.claim("pshm.share")
