@@ -1,5 +1,5 @@
 """The IPC objects of the fork suite, each made in the test process, used in a forked child
-through what it inherited, and looked for after exec (fork_exec_probe).
+through what it inherited, and looked for in a process before and after it execs (look()).
 
 make(ipc) returns None, or why the object could not be made here (the facility is absent, or
 the kernel refused the maker: that case is not run). Each object closes what it opened.
@@ -151,3 +151,24 @@ class ShmAttachment(Inherited):
 
 
 KINDS = {cls.kind: cls for cls in (PipeEnds, FifoEnds, MqDescriptor, NamedSemaphore, ShmAttachment)}
+
+
+def look(pid: int, objects: dict) -> dict:
+    """For each named object, what process `pid` has of it: a descriptor's /proc/PID/fd link
+    (None once closed), or whether /proc/PID/maps has a mapping whose path contains `mapped`, or
+    of the file `dev` (major:minor in hex, as maps shows it) and `inode`."""
+    with open(f"/proc/{pid}/maps") as f:
+        maps = [line.split(maxsplit=5) for line in f]
+    report = {}
+    for name, what in objects.items():
+        if "fd" in what:
+            try:
+                report[name] = os.readlink(f"/proc/{pid}/fd/{what['fd']}")
+            except OSError:
+                report[name] = None
+        elif "inode" in what:
+            report[name] = any(len(m) > 4 and (m[3], m[4]) == (what["dev"], str(what["inode"]))
+                               for m in maps)
+        else:
+            report[name] = any(len(m) > 5 and what["mapped"] in m[5] for m in maps)
+    return report
