@@ -28,7 +28,9 @@ _INSTALLED: dict[int, object] = {}  # the C handlers in place, kept alive while 
 def install_c_handler(sig: int, action, restart: bool) -> None:
     """sigaction(sig) to a C function pointer that calls action() when the signal is delivered,
     whatever the interrupted code is doing (Python's own handlers only set a flag there and
-    run later, between bytecodes, after the interrupted call has returned)."""
+    run later, between bytecodes, after the interrupted call has returned). The C function is a
+    ctypes callback: it takes the GIL, so send the signal only while the process sleeps in a
+    foreign call (proved with wait_blocked), which has released it."""
     handler = signals.HANDLER(lambda signum: action())
     _INSTALLED[sig] = handler
     signals.sigaction_set(sig, ctypes.cast(handler, ctypes.c_void_p).value,
