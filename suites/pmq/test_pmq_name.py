@@ -16,8 +16,9 @@ def test_slash_name_is_created_and_reopened(mq, observe):
     q = mq.create(1, 16)
     again = succeeds(mq.open, q.name, what=f"mq_open({q.name!r}, O_RDWR) of the queue just made")
     q.send(b"x")
-    observe("message seen through the second descriptor", again.curmsgs() == 1)
-    assert again.curmsgs() == 1, "expected both descriptors to be the same queue, the second sees none"
+    seen = again.curmsgs()
+    observe("message seen through the second descriptor", seen == 1)
+    assert seen == 1, f"expected both descriptors to be the same queue, the second sees {seen} messages"
 
 
 @pytest.mark.claim("pmq.name")
