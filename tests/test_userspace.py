@@ -120,3 +120,18 @@ def test_namespace_mounts_and_leaves_nothing(tmp_path):
     assert "NULL-OK" in done.stdout
     assert not any(p.startswith("/.oldroot") for p in inside), "the host's root stayed visible"
     assert us.mounted_under(root) == [], "mounts of the chroot stayed on the host"
+
+
+def test_copy_of_a_commit(tmp_path):
+    """--commit REV copies that commit (git archive), not the work tree's edits."""
+    project = tmp_path / "p"
+    project.mkdir()
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(git[:3] + ["init", "-q"], check=True)
+    (project / "a.txt").write_text("committed")
+    subprocess.run(git + ["add", "a.txt"], check=True)
+    subprocess.run(git + ["commit", "-qm", "a"], check=True)
+    (project / "a.txt").write_text("edited")
+    dest = tmp_path / "copy"
+    us.copy_project(project, dest, commit="HEAD")
+    assert (dest / "a.txt").read_text() == "committed"

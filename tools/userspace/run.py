@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import os
 import re
@@ -36,6 +37,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -177,8 +179,11 @@ def _kept(rel: str) -> bool:
     return any(rel == k or rel.startswith(k + "/") for k in KEEP)
 
 
-def copy_project(project: Path, dest: Path, files: Iterable[str] | None = None) -> None:
-    """Replace dest's copy of the project, keeping KEEP (the venv) from the last run."""
+def copy_project(project: Path, dest: Path, files: Iterable[str] | None = None,
+                 commit: str | None = None) -> None:
+    """Replace dest's copy of the project, keeping KEEP (the venv) from the last run: the
+    working tree's files, or those of `commit` (a work tree others are editing is not
+    always a consistent project)."""
     dest.mkdir(parents=True, exist_ok=True)
     for dirpath, dirnames, filenames in os.walk(dest, topdown=False):
         rel = os.path.relpath(dirpath, dest)
@@ -188,6 +193,13 @@ def copy_project(project: Path, dest: Path, files: Iterable[str] | None = None) 
         if rel != "." and not _kept(rel) and not any(k.startswith(rel + "/") for k in KEEP) \
                 and not os.listdir(dirpath):
             os.rmdir(dirpath)
+    if commit is not None:
+        archive = subprocess.run(["git", "-C", str(project), "archive", "--format=tar", commit],
+                                 capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            # the "data" filter where tarfile has it (3.12+; older ones are trusted on our own archive)
+            tar.extractall(dest, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+        return
     for rel in project_files(project) if files is None else files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -341,13 +353,14 @@ def marks(output: str) -> dict[str, int]:
 
 def run_target(target: Target, root: Path, out: Path, pytest_args: Sequence[str], *,
                selftest: bool, personality: str | None, project: Path = PROJECT,
+               commit: str | None = None,
                timeout: float = DEFAULT_TIMEOUT, runner=run_bounded) -> Result:
     outdir = out / target.name
     outdir.mkdir(parents=True, exist_ok=True)
     for stale in ("record.json", "ktap.txt", "junit.xml"):
         (outdir / stale).unlink(missing_ok=True)
     copy = root / INSIDE.lstrip("/")
-    copy_project(project, copy)
+    copy_project(project, copy, commit=commit)
     binds = carry_pip_config(root)
     script = inside_script(pytest_args, selftest=selftest, personality=personality)
     command = env_prefix(inside_environment()) + "/bin/sh -c " + shlex.quote(script)
@@ -407,6 +420,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--personality", choices=("linux32",), default=None,
                    help="run both commands under setarch linux32 (uname then says i686)")
     p.add_argument("--no-selftest", action="store_true", help="run only ./ipcc run inside")
+    p.add_argument("--commit", default=None, metavar="REV",
+                   help="copy this commit of the project in (git archive) instead of the working "
+                        "tree (the host's run stays the working tree's: give --host-record to match)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"seconds per target (default {DEFAULT_TIMEOUT})")
     host = p.add_mutually_exclusive_group()
@@ -469,7 +485,7 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded) -> int:
             continue
         results.append(run_target(t, root, out, inside_args, selftest=not args.no_selftest,
                                   personality=args.personality, timeout=args.timeout,
-                                  runner=runner))
+                                  commit=args.commit, runner=runner))
     records = ([host_record] if host_record else []) + [Path(r.record) for r in results if r.record]
     cmp_status = compare(python, PROJECT, records, out, runner=runner)
     (out / "summary.json").write_text(json.dumps(
