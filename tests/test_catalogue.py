@@ -109,7 +109,8 @@ def test_every_facility_is_a_registered_marker(claims):
         assert f"@pytest.mark.{facility}: the claims of suites/{facility}" in proc.stdout
 
 
-def test_every_test_carries_its_facility_markers(claims, tmp_path):
+@pytest.mark.timeout(180)  # a collection of the suites takes seconds, more on a loaded machine
+def test_every_test_carries_its_facility_markers(claims, collected, tmp_path):
     """Each test is marked with its directory's facility and those of its claims, so that
     -m FACILITY selects all of that facility and nothing else."""
     probe = tmp_path / "markers.json"
@@ -120,7 +121,6 @@ def test_every_test_carries_its_facility_markers(claims, tmp_path):
         env=dict(os.environ, IPCC_MARKER_PROBE=str(probe)))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     markers = json.loads(probe.read_text())
-    collected = collect_claims(tmp_path)
     wrong = {}
     for nodeid, ids in collected.items():
         expected = {nodeid.split("/")[1]} | {claims[c]["facility"] for c in ids if c in claims}
@@ -129,15 +129,17 @@ def test_every_test_carries_its_facility_markers(claims, tmp_path):
     assert not wrong, f"tests without their facility markers: {dict(list(wrong.items())[:5])}"
 
 
-def test_minus_m_selects_a_facility(claims, tmp_path):
+@pytest.mark.timeout(180)
+def test_minus_m_selects_a_facility(claims, collected, tmp_path):
     """-m with strict markers on deselects by these markers (serial here, -n 2 below)."""
-    full = collect_claims(tmp_path)
+    full = collected
     chosen = collect_claims(tmp_path, "-m", "sysvmsg or fifo")
     assert chosen and set(chosen) == {
         n for n, ids in full.items() if n.split("/")[1] in ("sysvmsg", "fifo")
         or any(claims.get(c, {}).get("facility") in ("sysvmsg", "fifo") for c in ids)}
 
 
+@pytest.mark.timeout(180)
 def test_minus_m_with_xdist(tmp_path):
     """With -n the workers collect: the markers must be there too (it crashed before)."""
     proc = subprocess.run(
