@@ -51,10 +51,11 @@ def test_full_receiver_eagain_nothing_lost(how, socks, kernel, observe):
         f"missing numbers {lost[:10]}, first differing at {_first_difference(got, expected)}")
 
 
-def _fill_then_block(sender):
+def _fill_then_block(sender, report):
     """In the child: fill the receiver without blocking, tell how many went, then send MORE
     datagrams that must wait for room."""
     accepted = send_until_full(sender, datagram)
+    report.send(accepted)
     for i in range(accepted, accepted + MORE):
         sender.send(datagram(i))
     return accepted
@@ -62,16 +63,17 @@ def _fill_then_block(sender):
 
 @pytest.mark.claim("unix.dgram_reliable")
 @pytest.mark.parametrize("how", HOW)
-def test_blocking_sender_sleeps_nothing_lost(how, socks, kernel, spawn, observe):
+def test_blocking_sender_sleeps_nothing_lost(how, socks, kernel, spawn, channel, observe):
     """A blocking sender to a full receiver sleeps in send() until the receiver reads; then every
     datagram, those it waited to send included, arrives in order."""
     sender, receiver = _sender_pair(socks, how)
     _observe_limits(observe, kernel, sender)
-    child = spawn(_fill_then_block, sender, name="datagram sender")
+    report = channel()
+    child = spawn(_fill_then_block, sender, report, name="datagram sender")
+    accepted = report.recv(timeout=5, what="datagram sender")
     child.wait_blocked("send", what="sender to a full receiver")
-    queued = receive_all(receiver)  # reading makes room: the sender wakes
-    accepted = child.value(timeout=5)
-    got = queued + receive_count(receiver, accepted + MORE - len(queued), what="blocked sender")
+    got = receive_count(receiver, accepted + MORE, what="blocked sender")  # reading makes room
+    child.value(timeout=5)  # every send of the sender returned
     observe("datagrams accepted before EAGAIN", accepted)
     expected = [datagram(i) for i in range(accepted + MORE)]
     assert got == expected, (
