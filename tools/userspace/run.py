@@ -422,7 +422,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-selftest", action="store_true", help="run only ./ipcc run inside")
     p.add_argument("--commit", default=None, metavar="REV",
                    help="copy this commit of the project in (git archive) instead of the working "
-                        "tree (the host's run stays the working tree's: give --host-record to match)")
+                        "tree; the host's run is made from the same commit")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"seconds per target (default {DEFAULT_TIMEOUT})")
     host = p.add_mutually_exclusive_group()
@@ -473,6 +473,17 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded) -> int:
         if not host_record.is_file():
             say(f"error: {host_record}: no such record")
             return 2
+    elif not args.no_host and args.commit:
+        # the baseline from the same commit: run from a copy of it (the venv's editable
+        # install yields to the working directory, which python -m pytest puts first)
+        tree = out / ".host-tree"
+        copy_project(PROJECT, tree, commit=args.commit)
+        here = os.getcwd()
+        os.chdir(tree)
+        try:
+            host_record = run_host(python, tree, out, pytest_args, runner=runner)
+        finally:
+            os.chdir(here)
     elif not args.no_host:
         host_record = run_host(python, PROJECT, out, pytest_args, runner=runner)
     results = []
