@@ -2,6 +2,7 @@
 sem_init above SEM_VALUE_MAX fails with EINVAL."""
 import errno
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -11,23 +12,29 @@ from fixtures.expect import fails_with
 MAX = ps.SEM_VALUE_MAX
 
 
+@contextmanager
+def _at_max(kind, ipc):
+    """A semaphore made at SEM_VALUE_MAX: sem_init in a slot, or sem_open of a new name."""
+    if kind == "unnamed":
+        with ps.SemSlots(MAX, pshared=0) as slots:
+            yield slots[0]
+        return
+    name = ipc.adopt_posix("sem", ipc.name())
+    sem = ps.sem_open(name, os.O_CREAT | os.O_EXCL, 0o600, MAX)
+    try:
+        yield sem
+    finally:
+        ps.sem_close(sem)
+
+
 @pytest.mark.claim("psem.max")
 @pytest.mark.parametrize("kind", ["unnamed", "named"])
 def test_post_at_sem_value_max_overflows(kind, ipc, observe):
     """Made at SEM_VALUE_MAX (sem_init or sem_open), the semaphore refuses sem_post with EOVERFLOW."""
     observe("SEM_VALUE_MAX", MAX)
-    if kind == "unnamed":
-        slots = ps.SemSlots(MAX, pshared=0)
-        sem, close = slots[0], slots.close
-    else:
-        name = ipc.adopt_posix("sem", ipc.name())
-        sem = ps.sem_open(name, os.O_CREAT | os.O_EXCL, 0o600, MAX)
-        close = lambda: ps.sem_close(sem)  # noqa: E731
-    try:
+    with _at_max(kind, ipc) as sem:
         fails_with(errno.EOVERFLOW, ps.sem_post, sem, what=f"sem_post at SEM_VALUE_MAX ({kind})")
         value = ps.sem_getvalue(sem)
-    finally:
-        close()
     assert value == MAX, f"expected the refused post to leave the value at {MAX}, it reads {value}"
 
 
