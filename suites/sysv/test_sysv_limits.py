@@ -43,7 +43,7 @@ def test_proc_matches_ipc_info(kernel, observe, verdict_note):
     by_abi = {k: (proc[k], want[k]) for k in info if want[k] != proc[k]}
     if by_abi:
         observe("compat_ipc_info", by_abi)
-        verdict_note(f"expected by ABI: a {sysv.ABI.name} caller on a 64-bit kernel gets the compat "
+        verdict_note(f"expected by ABI: this {sysv.ABI.name} process on a 64-bit kernel gets the compat "
                      f"IPC_INFO, (proc, seen) {by_abi}")
     differ = {k: (want[k], v) for k, v in info.items() if want[k] != v}
     assert not differ, f"expected IPC_INFO to equal /proc/sys/kernel, (expected, IPC_INFO) differ: {differ}"
