@@ -2,12 +2,16 @@
 die of a memory fault with the default disposition (and without leaving a core file)."""
 from __future__ import annotations
 
+import ctypes
 import resource
 import signal
 
 from fixtures import libc, signals
+from fixtures.shared_memory import fn
 
 PR_SET_DUMPABLE = 4
+_prctl = fn(libc.libc, "prctl", ctypes.c_int, ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong,
+            ctypes.c_ulong, ctypes.c_ulong)
 
 
 def scratch_file(ipc, data: bytes) -> str:
@@ -22,7 +26,7 @@ def default_fault_signals() -> None:
     """In a child: SIGSEGV and SIGBUS back to SIG_DFL (pytest's faulthandler catches them in
     the process it forked from) and no core dump, neither a file nor a core_pattern pipe."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    libc.check(libc._prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE, 0)")
+    libc.check(_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE, 0)")
     for sig in (signal.SIGSEGV, signal.SIGBUS):
         signals.sigaction_set(sig, signals.SIG_DFL)
 
