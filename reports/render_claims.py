@@ -318,8 +318,9 @@ def claim_details(cid: str, entry: dict, runs: list[dict], by_run: list[dict]) -
     return "".join(out)
 
 
-def overview(runs: list[dict]) -> str:
-    """The whole claims-first section (style, content, script) for the top of the report."""
+def overview(runs: list[dict], drill_down: bool = True) -> str:
+    """The whole claims-first section (style, content, script) for the top of the report;
+    drill_down: the Allure test view follows it in the page."""
     ids, entry, by_run = _index(runs)
     several = len(runs) > 1
     kernels = {((r["record"].get("host") or {}).get("kernel_release"), r["label"].split(" #")[0])
@@ -330,10 +331,9 @@ def overview(runs: list[dict]) -> str:
            f"<h1>ipc-conformance: {_e(what)}</h1>",
            "<p class=\"sub\">Verdicts per claim: holds, violated (the kernel did something "
            "else), not applicable (facility or privilege absent), error (the suite broke). "
-           "Click a cell for its reason; the test cases are under each claim, and the "
-           "test-level view is below. "
-           "<button class=\"drill\" id=\"ipcc-drill\" type=\"button\">Test cases (Allure) "
-           "\u2193</button></p>",
+           "Click a cell for its reason; the test cases are under each claim"
+           + (", and the test-level view is below. <button class=\"drill\" id=\"ipcc-drill\" "
+              "type=\"button\">Test cases (Allure) \u2193</button></p>" if drill_down else ".</p>"),
            "<h2>Claims per verdict</h2>"]
     for run in runs:
         selection = selection_of(run["record"])

@@ -289,6 +289,31 @@ def test_missing_input_and_missing_cli(tmp_path, monkeypatch):
     assert hr.main([str(RECORDS[0]), "-o", str(tmp_path / "r.html")]) == 2
 
 
+def test_claims_only_needs_no_node(tmp_path, monkeypatch):
+    """--claims-only: the overview as its own offline page, whatever Node.js there is."""
+    monkeypatch.setattr(hr, "node_version", lambda: None)
+    out = tmp_path / "claims.html"
+    assert hr.main(["--claims-only", str(RECORDS[0]), str(RECORDS[1]), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and 'id="ipcc-claims"' in page
+    assert 'id="app"' not in page and 'id="ipcc-drill"' not in page
+    assert 'id="ipcc-differences"' in page and not hr.EXTERNAL_REF.search(page)
+
+
+@need_chromium
+@pytest.mark.timeout(300)
+def test_claims_only_renders_in_chromium(tmp_path):
+    out = tmp_path / "claims.html"
+    hr.build_claims_only(RECORDS, out)
+    d = shots(tmp_path)
+    check = screenshot_report.check_report(
+        out, screenshot_report.claim_counts_of([str(r) for r in RECORDS]),
+        first_screen=d / "claims-only-first-screen.png")
+    assert check["allure"] is False and check["overview_problems"] == []
+    assert check["overview_claims"] == 17 and check["external_requests"] == []
+    assert check["ok"]
+
+
 # -- building the report (needs the Allure 3 CLI) -----------------------------------------------
 
 def make_allure_results(tmp_path) -> Path:

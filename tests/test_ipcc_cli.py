@@ -63,7 +63,8 @@ def test_report_without_node_says_what_it_needs(tmp_path):
     proc = ipcc("report", env={"PATH": str(bin_dir), "HOME": str(tmp_path)})
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "ipcc: the report (the Allure 3 CLI) needs Node.js >= 20.19 and npm, not found on PATH "
+        "ipcc: the report (the Allure 3 CLI; --claims-only needs no Node.js) needs Node.js >= "
+        "20.19 and npm, not found on PATH "
         "(Debian 13: apt-get install nodejs npm; Debian 12's nodejs 18 is too old: use "
         "NodeSource's)"]
 

@@ -372,6 +372,17 @@ def check_report(html_path: str | Path, claims: dict[str, int] | list[str],
         browser.open(url, timeout)
         browser.wait_for("document.getElementById('ipcc-claims') !== null", 10)
         out.update(check_overview(browser, claims, first_screen))
+        # a --claims-only report has no Allure app: the overview is all there is to check
+        out["allure"] = bool(browser.evaluate("document.getElementById('app') !== null"))
+        if not out["allure"]:
+            out.update(tree_rendered=None, leaves=0, missing_claims=[],
+                       claims_short_of_kernels=[], missing_text=[])
+            urls = browser.requested_urls()
+            out["requests"] = len(urls)
+            out["external_requests"] = sorted({u for u in urls if not u.startswith(LOCAL_SCHEMES)})
+            out["ok"] = bool(out.get("overview") and not out["overview_problems"]
+                             and not out["external_requests"])
+            return out
         rendered = browser.wait_for(
             "document.querySelectorAll('[data-testid=\"tree-section\"],"
             "[data-testid=\"tree-leaf\"]').length > 0", timeout)

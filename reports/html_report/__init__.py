@@ -330,18 +330,27 @@ def find_claim_id(result: dict, by_id: dict, by_test: dict) -> str | None:
     return story
 
 
+def run_labels(inputs: list[tuple[Path | None, dict | None, str]]) -> list[str]:
+    """One label per input that tells the kernels apart (two runs of one kernel: '#2 uid N')."""
+    labels, seen = [], {}
+    for results, record, name in inputs:
+        label = kernel_label(record, read_environment(results),
+                             fallback=Path(name).parent.name or name)
+        if label in seen:
+            seen[label] += 1
+            uid = ((record or {}).get("host") or {}).get("uid")
+            label = f"{label} #{seen[label]}" + (f" uid {uid}" if uid is not None else "")
+        else:
+            seen[label] = 1
+        labels.append(label)
+    return labels
+
+
 def merge_inputs(inputs: list[tuple[Path | None, dict | None, str]], dest: Path) -> list[dict]:
     """Write enriched results of all inputs into dest; return one summary per kernel."""
-    kernels, seen_labels = [], {}
-    for i, (results, record, name) in enumerate(inputs):
+    kernels = []
+    for i, ((results, record, name), label) in enumerate(zip(inputs, run_labels(inputs))):
         env = read_environment(results)
-        label = kernel_label(record, env, fallback=Path(name).parent.name or name)
-        if label in seen_labels:  # two runs of the same kernel: keep them apart
-            seen_labels[label] += 1
-            uid = ((record or {}).get("host") or {}).get("uid")
-            label = f"{label} #{seen_labels[label]}" + (f" uid {uid}" if uid is not None else "")
-        else:
-            seen_labels[label] = 1
         key = f"k{i}"
         by_id, by_test = _claim_index(record)
         n_tests = {cid: max(1, len(c.get("tests") or [])) for cid, c in by_id.items()}
@@ -487,10 +496,12 @@ def find_allure() -> list[str]:
     found = node_version()
     if found is None:
         raise BuildError(f"Node.js not found: the report needs {need} and npm "
-                         f"(then `npm ci --prefix reports/html_report`)")
+                         f"(then `npm ci --prefix reports/html_report`; --claims-only needs "
+                         f"neither)")
     if found < NODE_MIN:
         raise BuildError(f"Node.js {found[0]}.{found[1]} is too old: Allure 3 needs {need} "
-                         f"(Debian 12's nodejs is 18; Debian 13 has 20.19)")
+                         f"(Debian 12's nodejs is 18; Debian 13 has 20.19; --claims-only "
+                         f"needs no Node.js)")
     if ALLURE_BIN.exists():
         return [str(ALLURE_BIN)]
     raise BuildError(
@@ -518,9 +529,8 @@ def make_offline(page: str) -> str:
     return page
 
 
-def build(inputs: list[str | Path], output: str | Path = DEFAULT_OUTPUT,
-          name: str = "ipc-conformance", keep: str | Path | None = None) -> dict:
-    """Build the report; returns {output, kernels: [label, ...], results: n}."""
+def resolve_inputs(inputs: list[str | Path]) -> list[tuple[Path | None, dict | None, str]]:
+    """Every INPUT resolved, the same results or record given twice kept once."""
     resolved, seen = [], set()
     for arg in inputs or [DEFAULT_INPUT]:
         results, record, display = resolve_input(arg)
@@ -530,6 +540,29 @@ def build(inputs: list[str | Path], output: str | Path = DEFAULT_OUTPUT,
             continue
         seen.add(key)
         resolved.append((results, record, display))
+    return resolved
+
+
+def build_claims_only(inputs: list[str | Path], output: str | Path = DEFAULT_OUTPUT,
+                      name: str = "ipc-conformance") -> dict:
+    """The claims overview alone, without the Allure drill-down: no Node.js needed."""
+    resolved = resolve_inputs(inputs)
+    runs = [{"label": label, "record": record or {"claims": []}}
+            for (_, record, _), label in zip(resolved, run_labels(resolved))]
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width\"><title>{_e(name)}</title>"
+            f"</head><body style=\"margin:0\">\n{overview(runs, drill_down=False)}\n</body></html>\n")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(make_offline(page), encoding="utf-8")
+    return {"output": str(output), "kernels": [r["label"] for r in runs],
+            "results": sum(len(r["record"].get("claims") or []) for r in runs)}
+
+
+def build(inputs: list[str | Path], output: str | Path = DEFAULT_OUTPUT,
+          name: str = "ipc-conformance", keep: str | Path | None = None) -> dict:
+    """Build the report; returns {output, kernels: [label, ...], results: n}."""
+    resolved = resolve_inputs(inputs)
     allure = find_allure()
     output = Path(output)
     with tempfile.TemporaryDirectory(prefix="ipc-report-") as tmp:
@@ -581,14 +614,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="ipc-conformance", help="report title")
     p.add_argument("--keep-results", metavar="DIR",
                    help="also copy the enriched, merged allure results to DIR (for debugging)")
+    p.add_argument("--claims-only", action="store_true",
+                   help="only the claims overview, without the Allure drill-down (no Node.js "
+                        "needed; the inputs' records are read)")
     args = p.parse_args(argv)
-    print(f"html_report: {len(args.inputs) or 1} input(s): enriching the results from the "
-          f"records, then allure generate (about 10 s) ...", file=sys.stderr)
+    if not args.claims_only:
+        print(f"html_report: {len(args.inputs) or 1} input(s): enriching the results from the "
+              f"records, then allure generate (about 10 s) ...", file=sys.stderr)
     try:
-        info = build(args.inputs, args.output, args.name, args.keep_results)
+        info = (build_claims_only(args.inputs, args.output, args.name) if args.claims_only
+                else build(args.inputs, args.output, args.name, args.keep_results))
     except BuildError as exc:
         print(f"html_report: {exc}", file=sys.stderr)
         return 2
-    print(f"html_report: wrote {info['output']} ({info['results']} results; kernels: "
+    print(f"html_report: wrote {info['output']} ({info['results']} "
+          f"{'claims' if args.claims_only else 'results'}; kernels: "
           f"{'; '.join(info['kernels'])})")
     return 0
