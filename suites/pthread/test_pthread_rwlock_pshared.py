@@ -1,8 +1,6 @@
 """pthread.rwlock_pshared: a PTHREAD_PROCESS_SHARED read-write lock in MAP_SHARED memory admits a
 second process's reader beside this one, refuses or puts to sleep a writer until the readers
 unlock, and refuses readers while the writer holds it."""
-import errno
-
 import pytest
 
 import pthread_helpers
