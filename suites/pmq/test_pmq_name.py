@@ -44,6 +44,8 @@ def _who_refused(ipc, bare):
     """Does the kernel itself take the name libc refused? (It names its queues without the slash.)"""
     try:
         mqd = mqueue.kernel_mq_open(bare, CREATE, 0o600, 1, 16)
+    except RuntimeError:  # no syscall number tabled for this ABI
+        return "libc or kernel"
     except OSError as exc:
         return f"kernel ({libc.errno_name(exc.errno)})"
     ipc.adopt_posix("mq", "/" + bare)
