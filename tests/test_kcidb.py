@@ -95,3 +95,20 @@ def test_cli(tmp_path):
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith("export kcidb: ")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.timeout(300)
+def test_this_hosts_record_validates(tmp_path):
+    """A record the suite writes on this host (a small selection, to stay quick) exports to
+    valid KCIDB with one test per claim."""
+    rec_path = tmp_path / "record.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+         f"--record={rec_path}", "-k", "fifo.rdwr or pipe.capacity.default or sysv.tools",
+         "suites"], cwd=REPO, capture_output=True, text=True, timeout=280)
+    assert rec_path.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    rec = json.loads(rec_path.read_text())
+    data = kcidb.render(rec)
+    kcidb_io.schema.LATEST.validate(data)
+    assert {t["misc"]["claim_id"] for t in data["tests"]} == {c["id"] for c in rec["claims"]}
+    assert data["builds"][0]["comment"].startswith(rec["host"]["kernel_release"])
