@@ -14,11 +14,12 @@ _prctl = fn(libc.libc, "prctl", ctypes.c_int, ctypes.c_int, ctypes.c_ulong, ctyp
             ctypes.c_ulong, ctypes.c_ulong)
 
 
-def scratch_file(ipc, data: bytes) -> str:
-    """A new file in the test's own directory holding `data`; its path."""
+def scratch_file(ipc, data: bytes, size: int = 0) -> str:
+    """A new file in the test's own directory holding `data`, padded with zeros to `size`
+    bytes; its path."""
     path = ipc.path("mapped")
     with open(path, "wb") as f:
-        f.write(data)
+        f.write(data + bytes(max(size - len(data), 0)))
     return path
 
 

@@ -14,7 +14,7 @@ ORIGINAL, CHANGE = b"the file's own bytes", b"written after close!"
 def test_mapping_outlives_descriptor(ipc, observe):
     """With its only descriptor closed, the mapping reads the file and its writes land in the file."""
     page = shm.page_size()
-    path = mh.scratch_file(ipc, ORIGINAL + bytes(page - len(ORIGINAL)))
+    path = mh.scratch_file(ipc, ORIGINAL, page)
     fd = os.open(path, os.O_RDWR)
     with shm.Mapping(page, fd=fd) as area:
         os.close(fd)

@@ -15,7 +15,7 @@ AT = 100
 def test_shared_writes_reach_file_and_other_mapping(ipc, observe):
     """A write into one MAP_SHARED mapping shows in a second mapping and in read(2); msync gives 0; munmap keeps it."""
     page = shm.page_size()
-    path = mh.scratch_file(ipc, ORIGINAL + bytes(2 * page - len(ORIGINAL)))
+    path = mh.scratch_file(ipc, ORIGINAL, 2 * page)
     fd = os.open(path, os.O_RDWR)
     try:
         with shm.Mapping(2 * page, fd=fd) as one, \

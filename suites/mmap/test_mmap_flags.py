@@ -16,7 +16,7 @@ def backing(request, ipc):
     if request.param == "anonymous":
         yield -1, shm.MAP_ANONYMOUS
         return
-    fd = os.open(mh.scratch_file(ipc, bytes(shm.page_size())), os.O_RDWR)
+    fd = os.open(mh.scratch_file(ipc, b"", shm.page_size()), os.O_RDWR)
     yield fd, 0
     os.close(fd)
 

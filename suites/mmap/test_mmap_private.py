@@ -14,7 +14,7 @@ ORIGINAL, PRIVATE_WRITE = b"the file's own bytes", b"a private change...."
 def test_private_writes_stay_private(ipc, observe):
     """After a write into a MAP_PRIVATE mapping, a MAP_SHARED and another MAP_PRIVATE mapping and read(2) still see the file."""
     page = shm.page_size()
-    path = mh.scratch_file(ipc, ORIGINAL + bytes(page - len(ORIGINAL)))
+    path = mh.scratch_file(ipc, ORIGINAL, page)
     fd = os.open(path, os.O_RDWR)
     try:
         rw = shm.PROT_READ | shm.PROT_WRITE
