@@ -26,7 +26,7 @@ def _touch_after_munmap():
 def test_touch_after_munmap_is_sigsegv(spawn, observe):
     """A default-disposition child reading a page it has unmapped is killed by SIGSEGV."""
     result = spawn.run(_touch_after_munmap, name="reader of an unmapped page", timeout=5)
-    observe("child", str(result))
+    observe("reader of an unmapped page", str(result))
     assert result.signal == signal.SIGSEGV, (
         f"expected the child killed by SIGSEGV when it read the address after munmap; the child {result}")
 
@@ -50,7 +50,7 @@ def test_page_wholly_beyond_eof_is_sigbus(short_file, spawn, observe):
     """Reading the third page of the mapping, past the page that holds end of file, kills the child by SIGBUS."""
     page = shm.page_size()
     result = spawn.run(_touch_beyond_eof, short_file, 2 * page, 1, name="reader past EOF", timeout=5)
-    observe("child", str(result))
+    observe("reader of the page wholly beyond EOF", str(result))
     assert result.signal == signal.SIGBUS, (
         f"expected the child killed by SIGBUS reading the page wholly beyond end of file; the child {result}")
 
@@ -60,7 +60,7 @@ def test_rest_of_eof_page_reads_zeros(short_file, spawn, observe):
     """Reading the page that holds end of file, beyond it, gives zeros and no signal."""
     page = shm.page_size()
     result = spawn.run(_touch_beyond_eof, short_file, page, page, name="reader of the EOF page", timeout=5)
-    observe("child", "killed by " + signal.Signals(result.signal).name if result.signal else "lived")
+    observe("reader of the rest of the EOF page", str(result) if result.signal else "lived")
     got = result.unwrap()
     assert got == b"\xff" * TAIL + bytes(page - TAIL), (
         f"expected the page holding end of file to read its {TAIL} bytes then zeros, without a signal; "
