@@ -11,6 +11,7 @@ import errno
 import os
 
 from fixtures import facility, mqueue, posix_sem, sysv
+from fixtures import shared_memory as shm
 from fixtures import pipes
 from fixtures.kernel import sysvipc_absent_reason
 from fixtures.verdict import NOT_RUN, describe_oserror
@@ -155,10 +156,10 @@ KINDS = {cls.kind: cls for cls in (PipeEnds, FifoEnds, MqDescriptor, NamedSemaph
 
 def look(pid: int, objects: dict) -> dict:
     """For each named object, what process `pid` has of it: a descriptor's /proc/PID/fd link
-    (None once closed), or whether /proc/PID/maps has a mapping whose path contains `mapped`, or
-    of the file `dev` (major:minor in hex, as maps shows it) and `inode`."""
+    (None once closed), whether it maps the `file` (an os.stat result, found by device and
+    inode), or whether it has a mapping whose path contains `mapped`."""
     with open(f"/proc/{pid}/maps") as f:
-        maps = [line.split(maxsplit=5) for line in f]
+        paths = [fields[5] for fields in (line.split(maxsplit=5) for line in f) if len(fields) > 5]
     report = {}
     for name, what in objects.items():
         if "fd" in what:
@@ -166,9 +167,8 @@ def look(pid: int, objects: dict) -> dict:
                 report[name] = os.readlink(f"/proc/{pid}/fd/{what['fd']}")
             except OSError:
                 report[name] = None
-        elif "inode" in what:
-            report[name] = any(len(m) > 4 and (m[3], m[4]) == (what["dev"], str(what["inode"]))
-                               for m in maps)
+        elif "file" in what:
+            report[name] = shm.maps_file(what["file"], pid)
         else:
-            report[name] = any(len(m) > 5 and what["mapped"] in m[5] for m in maps)
+            report[name] = any(what["mapped"] in path for path in paths)
     return report

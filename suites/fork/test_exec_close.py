@@ -33,17 +33,12 @@ def _fd(fd):
     return {"fd": fd, "link": os.readlink(f"/proc/self/fd/{fd}")}
 
 
-def _file_mapping(path):
-    # glibc maps a temporary file that it then links to the semaphore's name: the mapping is
-    # found by its file (device and inode), not by its path
-    st = os.stat(path)
-    return {"dev": f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}", "inode": st.st_ino}
-
-
 # name: (the object, what look() looks for in a process holding it, the state expected after exec)
 LOOKS = {
     "message queue descriptor": (MqDescriptor, lambda o: _fd(o.mqd), "closed"),
-    "named semaphore": (NamedSemaphore, lambda o: _file_mapping(posix_sem.dev_shm_path(o.name)), "unmapped"),
+    # glibc maps a temporary file that it then links to the name: found by the file, not its path
+    "named semaphore": (NamedSemaphore, lambda o: {"file": os.stat(posix_sem.dev_shm_path(o.name))},
+                        "unmapped"),
     "System V shm attachment": (ShmAttachment, lambda o: {"mapped": f"SYSV{o.key:08x}"}, "unmapped"),
     "pipe descriptor": (PipeEnds, lambda o: _fd(o.w), "open"),
     "FIFO descriptor": (FifoEnds, lambda o: _fd(o.w), "open"),
