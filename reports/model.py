@@ -396,7 +396,9 @@ def build_comparison(records: list[dict], names: list[str],
             "label": run_label(rec, name),
             "changes": changes,
             "tally": tally,
-            "unexplained": [c for c in changes if not c["expected"]],
+            # claims a selection did not run are no finding: said apart, never 'unexplained'
+            "unexplained": [c for c in changes if not c["expected"] and c["kind"] != "unselected"],
+            "unselected": [c for c in changes if c["kind"] == "unselected"],
             "expected": [c for c in changes if c["expected"]],
             "blocking": [c for c in changes if is_blocking(c, fail_on_error)],
         })
@@ -470,7 +472,9 @@ def tally_text(pair: dict) -> str:
         tally[c["kind"]] += 1
     parts = [f"{n} {_NOUNS[k][n != 1]}" for k, n in tally.items() if n]
     text = ", ".join(parts) if parts else "no unexplained difference"
-    return text + f"; {len(pair['expected'])} expected by version/config/capability"
+    text += f"; {len(pair['expected'])} expected by version/config/capability"
+    n = len(pair.get("unselected") or ())
+    return text + (f"; {n} {_NOUNS['unselected'][n != 1]}" if n else "")
 
 
 def brief(pair: dict) -> list[dict]:
@@ -537,5 +541,7 @@ def groups(pair: dict) -> list[tuple[str, list[dict]]]:
             out.append((KIND_TITLES[kind], items))
     if pair["expected"]:
         out.append(("Expected by version/config/capability", pair["expected"]))
+    if pair.get("unselected"):
+        out.append((KIND_TITLES["unselected"], pair["unselected"]))
     return out
 

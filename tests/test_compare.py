@@ -358,6 +358,8 @@ def test_selection_is_never_compared_as_if_full(base, run):
     cmp = compare.build_comparison([base, sel], ["full.json", "sel.json"])
     kinds = {c["kind"] for c in cmp["pairs"][0]["changes"]}
     assert kinds == {"unselected"} and cmp["exit_status"] == 0
+    assert cmp["pairs"][0]["unexplained"] == []  # not run is no finding
+    assert compare.tally_text(cmp["pairs"][0]).endswith("; 12 claims not in the selection")
     assert compare.headline(cmp).endswith("[partial comparison: a record is a selection]")
     assert cmp["selections"] == [f"sel.json is {compare.selection_of(sel)}: 4 of 16 baseline "
                                  "claims compared, the other 12 were not run (not a full "
