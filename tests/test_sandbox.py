@@ -111,15 +111,19 @@ def test_lists_older_than_a_day_are_read_again(tmp_path):
 # finding the runsc flags that work here
 # --------------------------------------------------------------------------
 
-def answering(works_with: list[str] | None):
+def answering(works_with):
+    """A probe runner: works with those flags only, or fails everywhere (None), or hangs."""
     calls = []
 
-    def runner(cmd, **kw):
+    def runner(cmd, timeout):
         calls.append(cmd)
         extra = cmd[cmd.index(runsc.BASE_FLAGS[-1]) + 1:cmd.index("do")]
         if works_with is not None and extra == works_with:
-            return subprocess.CompletedProcess(cmd, 0, "", "")
-        return subprocess.CompletedProcess(cmd, 128, "", "Error: cannot set up cgroup\n")
+            return SimpleNamespace(returncode=0, output="", timed_out=False)
+        if works_with == "hang":
+            return SimpleNamespace(returncode=None, output="", timed_out=True)
+        return SimpleNamespace(returncode=128, output="Error: cannot set up cgroup\n",
+                               timed_out=False)
     return runner, calls
 
 
@@ -141,6 +145,22 @@ def test_probe_failing_everywhere_says_what_each_try_gave(tmp_path):
     with pytest.raises(runsc.SetupError) as err:
         runsc.probe_flags(Path("runsc"), tmp_path, runsc.candidate_flags(1000), runner=runner)
     assert str(err.value).count("cannot set up cgroup") == 2 and "--rootless:" in str(err.value)
+
+
+def test_a_hanging_probe_ends_the_search(tmp_path):
+    runner, calls = answering("hang")
+    with pytest.raises(runsc.SetupError, match="did not exit within 60 s"):
+        runsc.probe_flags(Path("runsc"), tmp_path, runsc.candidate_flags(0), runner=runner)
+    assert len(calls) == 1
+
+
+def test_probe_of_a_real_binary_that_is_not_runsc(tmp_path):
+    """The real bounded runner: a binary that exits 1 at once is a failure with its output."""
+    fake = tmp_path / "runsc"
+    fake.write_text("#!/bin/sh\necho 'flag provided but not defined: -quiet' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(runsc.SetupError, match="flag provided but not defined"):
+        runsc.probe_flags(fake, tmp_path, [[]])
 
 
 # --------------------------------------------------------------------------

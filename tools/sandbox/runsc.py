@@ -58,7 +58,7 @@ DEFAULT_CACHE = Path(os.environ.get("IPC_SANDBOX_CACHE", "/var/tmp/ipc-conforman
 DEFAULT_OUT = PROJECT / "reports" / "out" / "sandbox" / "runsc"
 DEFAULT_PYTEST_ARGS = ["-n", "auto"]
 DEFAULT_TIMEOUT = 1800          # the whole suite inside; measured here: 130 s with -n auto
-PROBE_TIMEOUT = 120
+PROBE_TIMEOUT = 60             # `runsc do true` takes about 1 s here
 LISTS_MAX_AGE = 24 * 3600       # re-read the package lists once a day
 BASE_FLAGS = ["--network=none"]
 # Tried in order until `runsc do true` works; non-root starts at the rootless ones.
@@ -182,23 +182,24 @@ def candidate_flags(euid: int, extra: Sequence[str] = ()) -> list[list[str]]:
 
 
 def probe_flags(runsc: Path, state: Path, candidates: Sequence[Sequence[str]],
-                runner: Callable = subprocess.run) -> list[str]:
-    """The first flag set with which ``runsc do true`` works; SetupError naming why none did."""
+                runner: Callable = kernels_run.run_bounded) -> list[str]:
+    """The first flag set with which ``runsc do true`` works; SetupError naming why none did.
+
+    A probe that hangs (a platform that never starts here, e.g. --platform=kvm nested) ends
+    the search: the other flag sets do not change the platform, and each would hang too."""
     failures = []
     for flags in candidates:
-        cmd = runsc_command(runsc, state, flags, ["true"], Path("/"))
-        try:
-            done = runner(cmd, capture_output=True, text=True, timeout=PROBE_TIMEOUT,
-                          stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            failures.append(f"{' '.join(flags) or '(no extra flags)'}: no exit in {PROBE_TIMEOUT} s")
-            continue
-        except OSError as exc:
-            raise SetupError(f"cannot run {runsc}: {exc.strerror or exc}") from None
+        shown = " ".join(flags) or "(no extra flags)"
+        done = runner(runsc_command(runsc, state, flags, ["true"], Path("/")), PROBE_TIMEOUT)
         if done.returncode == 0:
             return list(flags)
-        failures.append(f"{' '.join(flags) or '(no extra flags)'}: exit {done.returncode}, "
-                        f"{last_line(done.stderr + done.stdout)}")
+        if done.timed_out:
+            before = f" (before: {'; '.join(failures)})" if failures else ""
+            raise SetupError(f"runsc do true with {shown} did not exit within {PROBE_TIMEOUT} s "
+                             f"and was killed: does its platform start here?{before}")
+        if done.returncode == 127 and not failures:
+            raise SetupError(f"cannot run {runsc}: {last_line(done.output)}")
+        failures.append(f"{shown}: exit {done.returncode}, {last_line(done.output)}")
     raise SetupError("runsc do true failed with every flag set tried: " + "; ".join(failures))
 
 
@@ -370,13 +371,14 @@ def parser() -> argparse.ArgumentParser:
                    help=f"where runsc is fetched to (default {DEFAULT_CACHE}; $IPC_SANDBOX_CACHE)")
     p.add_argument("--no-update", action="store_true",
                    help="never re-read the package lists (offline, with a cached runsc)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"the gVisor run's files (default {DEFAULT_OUT}); the host's go to OUT/../host")
     host = p.add_mutually_exclusive_group()
     host.add_argument("--host-record", type=Path,
                       help="the host's record to compare with, instead of running the host suite")
     host.add_argument("--no-host", action="store_true", help="no host run, no comparison")
     p.add_argument("--runsc-flag", action="append", default=[], metavar="FLAG",
-                   help="a runsc flag to add (e.g. --platform=ptrace); repeatable")
+                   help="a runsc flag to add, with '=' (--runsc-flag=--platform=kvm); repeatable")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"bound for the suite inside, seconds (default {DEFAULT_TIMEOUT})")
     p.add_argument("--python", type=Path, help="interpreter inside (default: the project's venv)")
