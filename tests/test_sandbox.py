@@ -294,8 +294,9 @@ def test_verdict_without_a_status(tmp_path):
     assert code == 2 and "runsc died of SIGSEGV" in line and "boot: panic" in line
     code, line = runsc.verdict(done(None, timed_out=True), None, record, 60)
     assert code == 2 and "within 60 s" in line
-    code, line = runsc.verdict(done(), {"pytest_exit": 1}, record, 60)
-    assert code == 2 and "wrote no record" in line
+    code, line = runsc.verdict(done(tail="tomllib.TOMLDecodeError: Unterminated string\n"),
+                               {"pytest_exit": 1}, record, 60)
+    assert code == 2 and line.endswith("wrote no record: tomllib.TOMLDecodeError: Unterminated string")
 
 
 # --------------------------------------------------------------------------

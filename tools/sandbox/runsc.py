@@ -322,7 +322,8 @@ def verdict(done: Sandboxed, status: dict | None, record: Path, timeout: float,
         return 2, (f"pytest exited {code} ({PYTEST_EXITS[code]}) inside gVisor: "
                    f"{last_line(done.stderr_tail)}")
     if not record.is_file():
-        return 2, f"pytest exited {code} inside gVisor but wrote no record"
+        return 2, (f"pytest exited {code} inside gVisor but wrote no record: "
+                   f"{last_line(done.stderr_tail)}")
     counts = json.loads(record.read_text()).get("summary", {})
     shown = ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, int))
     if code == 0:
