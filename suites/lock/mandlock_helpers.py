@@ -18,6 +18,7 @@ import select
 import struct
 import threading
 
+from fixtures import abi, syscalls
 from fixtures import libc as lc
 
 MODE_MANDATORY = 0o2644  # set-group-ID on, group-execute off: the per-file marker
@@ -133,7 +134,6 @@ def io_once(path: str, op: str, nonblock: bool):
 
 # -- a write() stalled after its lock check, with userfaultfd ---------------------------------
 
-_NR_USERFAULTFD = {"x86_64": 323, "aarch64": 282, "riscv64": 282, "loongarch64": 282}
 UFFDIO_API = 0xC018AA3F       # _IOWR(0xAA, 0x3F, struct uffdio_api)
 UFFDIO_REGISTER = 0xC020AA00  # _IOWR(0xAA, 0x00, struct uffdio_register)
 UFFDIO_COPY = 0xC028AA03      # _IOWR(0xAA, 0x03, struct uffdio_copy)
@@ -141,12 +141,12 @@ UFFD_API = 0xAA
 UFFDIO_REGISTER_MODE_MISSING = 1
 UFFD_EVENT_PAGEFAULT = 0x12
 
-_syscall = lc.libc.syscall
+_syscall = lc.libc["syscall"]  # fresh function pointers: other modules give these other argtypes
 _syscall.restype = ctypes.c_long
-_ioctl = lc.libc.ioctl
+_ioctl = lc.libc["ioctl"]
 _ioctl.restype = ctypes.c_int
 _ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
-_mmap = lc.libc.mmap
+_mmap = lc.libc["mmap"]
 _mmap.restype = ctypes.c_void_p
 _mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
                   ctypes.c_long]
@@ -164,7 +164,8 @@ def stalled_write(path: str, text: bytes, stalled, go):
     ("stalled", address) on `stalled`, fills the page when `go` arrives, returns the count."""
     page = mmap.PAGESIZE
     try:
-        uffd = lc.check(_syscall(_NR_USERFAULTFD[os.uname().machine],
+        (number,) = syscalls.numbers("userfaultfd", abi.process_abi()) or (-1,)  # ENOSYS if untabled
+        uffd = lc.check(_syscall(number,
                                  os.O_CLOEXEC | os.O_NONBLOCK), "userfaultfd")
     except OSError as exc:  # EPERM: unprivileged and vm.unprivileged_userfaultfd=0; ENOSYS: not built
         stalled.send(("unavailable", lc.errno_name(exc.errno)))
