@@ -122,6 +122,7 @@ def test_namespace_mounts_and_leaves_nothing(tmp_path):
     assert us.mounted_under(root) == [], "mounts of the chroot stayed on the host"
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_copy_of_a_commit(tmp_path):
     """--commit REV copies that commit (git archive), not the work tree's edits."""
     project = tmp_path / "p"
