@@ -412,3 +412,22 @@ def test_a_hung_sandbox_is_killed_and_named(fake, capsys, monkeypatch):
     monkeypatch.setenv("FAKE_RUNSC_MODE", "hang")
     assert run_main(fake, "--timeout", "1") == 2
     assert "no result from the sandbox within 1 s; killed" in capsys.readouterr().err
+
+
+def test_a_commit_runs_from_a_copy_that_is_removed_after(fake):
+    try:
+        head = subprocess.run(["git", "-C", str(runsc.PROJECT), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("the checkout is not a git repository git will read here (no git, no .git, "
+                    "or another owner's directory)")
+    assert run_main(fake, "--commit", "HEAD") == 1
+    suite_call = [eval(l) for l in fake.log.read_text().splitlines()][-1]
+    cwd = Path(next(a for a in suite_call if a.startswith("-cwd="))[len("-cwd="):])
+    assert cwd != runsc.PROJECT and cwd.name.startswith("ipcc-sandbox-tree-") and not cwd.exists()
+    assert json.loads((fake.out / "sandbox.json").read_text())["commit"] == head
+
+
+def test_an_unknown_commit_is_one_line(fake, capsys):
+    assert run_main(fake, "--commit", "no-such-rev") == 2
+    assert "--commit no-such-rev: no such commit" in capsys.readouterr().err

@@ -49,6 +49,7 @@ from typing import Callable, Sequence
 from tools.kernels import fetch
 from tools.kernels import run as kernels_run
 from tools.sandbox import inside
+from tools.userspace.run import copy_project
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
@@ -383,6 +384,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                    help=f"bound for the suite inside, seconds (default {DEFAULT_TIMEOUT})")
     p.add_argument("--python", type=Path, help="interpreter inside (default: the project's venv)")
+    p.add_argument("--commit", metavar="REV",
+                   help="run this commit of the project (git archive into a copy) instead of the "
+                        "working tree, on the host and under gVisor")
     return p
 
 
@@ -417,14 +421,39 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     version = runsc_version(runsc) if version is None else version
     out = args.out.absolute()
     clear_outputs(out)
+    if not args.commit:
+        return run_from(PROJECT, args, pytest_args, python, runsc, version, out)
+    # A work tree others are editing is not always a consistent project: run a commit's copy,
+    # host and gVisor alike (python -m pytest puts the working directory first on sys.path, so
+    # the venv's editable install yields to the copy).
+    sha = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "--verify", "-q",
+                          f"{args.commit}^{{commit}}"], capture_output=True, text=True)
+    if sha.returncode != 0:
+        raise SetupError(f"--commit {args.commit}: no such commit in {PROJECT}")
+    args.commit = sha.stdout.strip()
+    tree = Path(tempfile.mkdtemp(prefix="ipcc-sandbox-tree-"))
+    here = os.getcwd()
+    try:
+        copy_project(PROJECT, tree, commit=args.commit)
+        say(f"running commit {args.commit[:12]} from a copy in {tree}")
+        os.chdir(tree)
+        return run_from(tree, args, pytest_args, python, runsc, version, out)
+    finally:
+        os.chdir(here)
+        shutil.rmtree(tree, ignore_errors=True)
+
+
+def run_from(project: Path, args: argparse.Namespace, pytest_args: list[str], python: Path,
+             runsc: Path, version: str, out: Path) -> int:
+    """The gVisor run, the host run and the comparison, with the suite taken from project."""
     state = Path(tempfile.mkdtemp(prefix="ipcc-runsc-state-"))
     try:
         flags = probe_flags(runsc, state, candidate_flags(os.geteuid(), args.runsc_flag))
         say(f"runsc {version} ({runsc}) works here with: {' '.join(BASE_FLAGS + flags)}")
         cmd = runsc_command(runsc, state, flags, [str(python), "-m", "tools.sandbox.inside",
-                                                   *pytest_args], PROJECT)
+                                                   *pytest_args], project)
         say("running the suite under gVisor: " + " ".join(cmd))
-        done = run_sandboxed(cmd, args.timeout, out / "console.log", PROJECT,
+        done = run_sandboxed(cmd, args.timeout, out / "console.log", project,
                              echo=lambda line: print(line, file=sys.stderr, flush=True))
     finally:
         shutil.rmtree(state, ignore_errors=True)
@@ -437,7 +466,7 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     record = out / "record.json"
     code, line = verdict(done, status, record, args.timeout, stream_error=stream_error)
     sandbox = {"runtime": "gVisor", "runner": "runsc do", "version": version,
-               "flags": BASE_FLAGS + flags}
+               "flags": BASE_FLAGS + flags, "commit": args.commit}
     if record.is_file():
         mark_record(record, sandbox)
     (out / "sandbox.json").write_text(json.dumps(dict(
@@ -447,12 +476,12 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if code == 2 or args.no_host:
         return code
     host = args.host_record.absolute() if args.host_record else \
-        kernels_run.run_host(python, PROJECT, out.parent, pytest_args)
+        kernels_run.run_host(python, project, out.parent, pytest_args)
     if host is None or not host.is_file():
         say(f"no host record ({host}): comparison skipped")
         return code
     # (the host run and the comparison are tools.kernels.run's, whose lines say "kernels:")
-    cmp_status = kernels_run.compare(python, PROJECT, [host, record], out)
+    cmp_status = kernels_run.compare(python, project, [host, record], out)
     if cmp_status == 2:
         say("the comparison failed (see above)")
     else:
