@@ -11,7 +11,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # blocking claims of several kinds (pipe read/write, FIFO open, msgsnd, fcntl, signals) and
 # the ones that read sysctls
-SELECTION = ["suites/pipe/test_blocking.py", "suites/fifo/test_fifo_open.py",
+SELECTION = ["suites/pipe/test_blocking.py", "suites/fifo/test_fifo_open.py", "suites/psem",
              "suites/sysvmsg/test_sysvmsg_full.py", "suites/lock/test_fcntl_conflict.py",
              "suites/signal", "suites/pipe/test_setpipe_sz.py", "suites/sysvmsg/test_sysvmsg_init.py"]
 

@@ -2,12 +2,11 @@
 that libc keeps them in: without either the claims are not applicable."""
 import pytest
 
-import psem_helpers as ph
 from fixtures import shared_memory as shm
-from fixtures.facility import require
+from fixtures.facility import futex_probe, require
 
 
 @pytest.fixture(autouse=True)
 def _needs_futex_and_dev_shm():
-    require("futex(2), under POSIX semaphores", "CONFIG_FUTEX", ph.futex_probe)
+    require("futex(2), under POSIX semaphores", "CONFIG_FUTEX", futex_probe)
     require("/dev/shm, where libc keeps named semaphores", "CONFIG_TMPFS", shm.shm_probe)

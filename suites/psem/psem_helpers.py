@@ -1,26 +1,10 @@
-"""What the POSIX semaphore tests share: the futex probe, a C-level signal handler, and
+"""What the POSIX semaphore tests share: a C-level signal handler, and
 the children that wait on a semaphore. The calls themselves are in fixtures.posix_sem."""
 from __future__ import annotations
 
 import ctypes
 
-from fixtures import abi, libc, posix_sem as ps, signals, syscalls
-from fixtures.shared_memory import fn
-
-FUTEX_WAKE = 1
-_syscall = fn(libc.libc, "syscall", ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_int,
-              ctypes.c_int)
-
-
-def futex_probe() -> None:
-    """futex(&word, FUTEX_WAKE, 1) on a private word: 0 woken, ENOSYS without CONFIG_FUTEX."""
-    table = syscalls.SYSCALLS.get(syscalls.TABLE_OF_ABI.get(abi.process_abi(), ""), {})
-    if "futex" not in table:
-        return  # untabled ABI: the semaphore calls themselves will tell
-    word = ctypes.c_int(0)
-    libc.check(_syscall(table["futex"], ctypes.addressof(word), FUTEX_WAKE, 1),
-               "futex(FUTEX_WAKE)")
-
+from fixtures import libc, posix_sem as ps, signals
 
 _INSTALLED: dict[int, object] = {}  # the C handlers in place, kept alive while the kernel may call them
 
