@@ -28,6 +28,7 @@ def _run(tmp_path, simulate: str) -> dict:
     return json.loads(record.read_text())
 
 
+@pytest.mark.timeout(300)  # a whole pytest run of the selection, on a machine that may be busy
 @pytest.mark.parametrize("simulate, rung", [
     ("proc-syscall", "wchan"),
     ("proc-syscall,proc-wchan", "sleeping"),
