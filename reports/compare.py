@@ -91,7 +91,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         fmt_name = {".md": "markdown", ".html": "html", ".htm": "html",
                     ".json": "json"}.get(suffix, "text")
     cmp = build_comparison(records, list(args.records), fail_on_error=args.fail_on_error)
-    text = RENDERERS[fmt_name](cmp)
+    text = render_html(cmp, records) if fmt_name == "html" else RENDERERS[fmt_name](cmp)
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:

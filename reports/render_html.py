@@ -29,7 +29,19 @@ def _h(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def render_html(cmp: dict) -> str:
+def claims_matrix(cmp: dict, records: list[dict]) -> str:
+    """The report's claims x runs table of the claims that differ, colours and reasons on
+    hover included (reports.render_claims, over the same model)."""
+    from reports.render_claims import CSS, matrix
+    runs = [{"label": r["short"], "record": rec} for r, rec in zip(cmp["runs"], records)]
+    return (f"<style>{CSS}</style><section id=\"ipcc-claims\"><h2>Where the runs differ, "
+            f"claim by claim</h2><p class=\"sub\">Solid outline: unexplained; dashed: as the "
+            f"catalogue expects. Hover a cell for its reason.</p>"
+            f"{matrix(runs, only_differing=True, table_id='ipcc-differences')}</section>")
+
+
+def render_html(cmp: dict, records: list[dict] | None = None) -> str:
+    """The page; with the records, also the claims x runs table of what differs."""
     short = [r["short"] for r in cmp["runs"]]
     cls = "fail" if cmp["blocking"] else "ok"
     out = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
@@ -58,7 +70,10 @@ def render_html(cmp: dict) -> str:
                 out.append(f"<li>... and {len(first) - 12} more below</li>")
             out.append("</ul>")
         out.append("</li>")
-    out.append("</ul><h2>Runs</h2><table id=\"identity\"><tr><th></th>"
+    out.append("</ul>")
+    if records:
+        out.append(claims_matrix(cmp, records))
+    out.append("<h2>Runs</h2><table id=\"identity\"><tr><th></th>"
                + "".join(f"<th>{_h(s)}{' (baseline)' if i == 0 else ''}</th>"
                          for i, s in enumerate(short)) + "</tr>")
     for row in cmp["identity"]:

@@ -470,6 +470,18 @@ def test_html_is_self_contained(base, other):
     assert "&lt;= PIPE_BUF" in page  # escaped
 
 
+def test_html_has_the_claims_matrix(base, other, old):
+    cmp = compare.build_comparison([base, other, old], ["base.json", "o.json", "x.json"])
+    page = compare.render_html(cmp, [base, other, old])
+    table = page[page.index('id="ipcc-differences"'):]
+    assert 'class="cell v-violated differs" data-claim="pipe.atomic.small"' in table
+    assert 'class="cell v-violated expected" data-claim="pipe.capacity.default"' in table
+    assert 'data-claim-row="doors.absent"' not in table
+    for ref in ("<script", "<link", "src=", "@import", "url("):
+        assert ref not in page.lower()
+    assert 'id="ipcc-differences"' not in compare.render_html(cmp)  # without the records
+
+
 def test_html_escapes_record_text(base):
     evil = copy.deepcopy(base)
     evil["claims"][0].update(verdict="violated", reason="<script>alert(1)</script>")
