@@ -49,7 +49,6 @@ from typing import Callable, Sequence
 from tools.kernels import fetch
 from tools.kernels import run as kernels_run
 from tools.sandbox import inside
-from tools.userspace.run import copy_project
 
 HERE = Path(__file__).resolve().parent
 PROJECT = HERE.parents[1]
@@ -431,6 +430,8 @@ def run(args: argparse.Namespace, pytest_args: list[str]) -> int:
     if sha.returncode != 0:
         raise SetupError(f"--commit {args.commit}: no such commit in {PROJECT}")
     args.commit = sha.stdout.strip()
+    from tools.userspace.run import copy_project   # only for --commit: the userspace runner's copy
+
     tree = Path(tempfile.mkdtemp(prefix="ipcc-sandbox-tree-"))
     here = os.getcwd()
     try:
