@@ -238,7 +238,7 @@ def test_kernel_label_from_environment_properties(tmp_path):
 
 def test_allure_config_environments():
     one = hr.allure_config(Path("/o"), [{"label": "6.18 x86_64 (vm)", "key": "k0"}], "r")
-    assert "environments" not in one and '"parentSuite", "epic"' in one
+    assert "environments" not in one and '"parentSuite", "epic", "story"' in one
     cfg = hr.allure_config(Path("/o"), [{"label": "6.18.44 x86_64 (vm)", "key": "k0"},
                                         {"label": "5.10.0/odd x86_64 (h)", "key": "k1"}], "r")
     assert '"6-18-44-x86_64-vm-k0": { name: "6.18.44 x86_64 (vm)"' in cfg

@@ -464,7 +464,7 @@ export default {{
         singleFile: true,
         theme: "light",
         reportLanguage: "en",
-        groupBy: {json.dumps(["epic"] if envs else ["parentSuite", "epic"])},
+        groupBy: {json.dumps(["epic", "story"] if envs else ["parentSuite", "epic", "story"])},
         defaultSortBy: "name,asc",
       }},
     }},
