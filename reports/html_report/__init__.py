@@ -23,9 +23,11 @@ What the build does, in order:
    a record from another host whose results were not kept);
 3. runs the Allure 3 CLI pinned in ``reports/html_report/package-lock.json``
    (``npm ci --prefix reports/html_report``) with the "awesome" report in
-   single-file mode, grouped kernel > facility (with several kernels: one
-   Allure environment per kernel, each grouped by facility);
-4. removes the Google Analytics tag that Allure 3.18 always writes into the
+   single-file mode, grouped kernel > facility > claim (with several kernels: one
+   Allure environment per kernel, each grouped by facility and claim);
+4. puts the claims-first overview (reports/render_claims.py) at the top of the page;
+   ``--claims-only`` writes that overview alone, without Node.js;
+5. removes the Google Analytics tag that Allure 3.18 always writes into the
    page (``analyticsEnable: true`` is hard-coded in the awesome plugin), then
    refuses to write the file if any reference to an outside resource remains.
 
