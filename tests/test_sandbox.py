@@ -431,3 +431,21 @@ def test_a_commit_runs_from_a_copy_that_is_removed_after(fake):
 def test_an_unknown_commit_is_one_line(fake, capsys):
     assert run_main(fake, "--commit", "no-such-rev") == 2
     assert "--commit no-such-rev: no such commit" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_kills_the_sandbox(tmp_path, monkeypatch):
+    """The sandbox runs in a session of its own: Ctrl-C must not leave it running."""
+    killed = []
+    monkeypatch.setattr(runsc.kernels_run, "_kill_group", lambda proc: killed.append(proc.pid)
+                        or proc.kill() or proc.wait())
+    real_wait = subprocess.Popen.wait
+
+    def interrupted(self, timeout=None):
+        if timeout is not None and timeout > 1:
+            raise KeyboardInterrupt
+        return real_wait(self, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runsc.run_sandboxed(["sleep", "30"], 60, tmp_path / "console.log", tmp_path)
+    assert len(killed) == 1

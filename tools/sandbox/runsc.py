@@ -258,6 +258,10 @@ def run_sandboxed(cmd: Sequence[str], timeout: float, log: Path, cwd: Path,
     except subprocess.TimeoutExpired:
         timed_out = True
         kernels_run._kill_group(proc)
+    except BaseException:
+        # Ctrl-C: the sandbox is in a session of its own, which the terminal's SIGINT misses
+        kernels_run._kill_group(proc)
+        raise
     for r in readers:
         r.join(timeout=30)
     return Sandboxed(None if timed_out else proc.returncode, out.getvalue(), "".join(tail),
