@@ -1,6 +1,8 @@
 """Self-tests of the leak guard: a run that leaves anything behind fails loudly and is cleaned."""
 import os
 
+import pytest
+
 from fixtures import leaks
 from tests.scratch import make_suite, run
 
@@ -52,6 +54,7 @@ def test_foreign_and_own_private_objects(spawn, tmp_path):
 '''
 
 
+@pytest.mark.timeout(180)  # whole pytest runs in subprocesses: slow on a busy machine
 def test_foreign_private_objects_neither_fail_nor_are_touched(pytester, monkeypatch):
     """An IPC_PRIVATE segment another process makes during the run is not the run's; one a
     spawned child makes and leaves is (serial and -n 2 alike)."""

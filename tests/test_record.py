@@ -82,6 +82,7 @@ def test_claim_id_is_in_the_test_id_and_selects(pytester, monkeypatch, demo):
     assert all("[demo.holds" in t["nodeid"] for t in record["claims"][0]["tests"])
 
 
+@pytest.mark.timeout(180)  # whole pytest runs in subprocesses: slow on a busy machine
 def test_xdist_gives_the_same_record(pytester, monkeypatch, demo):
     _, serial = run(pytester, monkeypatch, demo)
     _, parallel = run(pytester, monkeypatch, demo, "-n", "2")
