@@ -195,3 +195,13 @@ def test_aggregate_prefers_the_worst_verdict():
     assert out["x"]["verdict"] == "violated" and out["x"]["reason"] == "expected 1, got 2"
     assert out["x"]["observed"] == {"v": 1} and out["x"]["duration_s"] == pytest.approx(0.3)
     assert out["y"]["verdict"] == "not_applicable" and out["y"]["reason"] == "needs X"
+
+
+def test_observed_values_are_one_per_fact():
+    from fixtures.record import compact_observed
+    observed = {"mount[read]": "tmpfs mand", "mount[write]": "tmpfs mand", "got[read]": 8,
+                "got[write]": "EAGAIN", "pid[read]": 1, "pid[write]": 1, "alone[x]": 3}
+    out, specific = compact_observed(observed, ["pid[read]", "pid[write]"])
+    assert out == {"mount": "tmpfs mand", "got[read]": 8, "got[write]": "EAGAIN", "pid": 1,
+                   "alone[x]": 3}
+    assert specific == ["pid"]
