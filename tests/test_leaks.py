@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from fixtures import leaks
+from fixtures import leaks, libc
 from tests.scratch import make_suite, run
 
 LEAKY = '''
@@ -64,20 +64,22 @@ def test_foreign_private_objects_neither_fail_nor_are_touched(pytester, monkeypa
     for args in ((), ("-n", "2")):
         result, record = run(pytester, monkeypatch, suites, *args)
         foreign = int(foreign_note.read_text())
-        ids = [leak.get("id") for leak in record["leaks"]]
-        assert foreign not in ids, record["leaks"]
-        assert len(record["leaks"]) == 1 and "IPC_PRIVATE, made or used by the run's" in \
-            record["leaks"][0]["what"], record["leaks"]
-        assert result.ret == 1
-        assert leaks.sysv_key("sysv_shm", foreign) == 0, "the foreign segment was touched"
+        try:
+            ids = [leak.get("id") for leak in record["leaks"]]
+            assert foreign not in ids, record["leaks"]
+            assert len(record["leaks"]) == 1 and "IPC_PRIVATE, made or used by the run's" in \
+                record["leaks"][0]["what"], record["leaks"]
+            assert result.ret == 1
+            assert leaks.sysv_key("sysv_shm", foreign) == 0, "the foreign segment was touched"
+        finally:
+            libc.shmctl_rmid(foreign)
+            foreign_note.unlink()
 
 
 @pytest.fixture
 def foreign_note(pytester):
     """Where the inner run notes the foreign segment's id; the segment is removed at teardown,
     also when the test is stopped half-way (a timeout)."""
-    from fixtures import libc
-
     note = pytester.path / "foreign-shmid"
     yield note
     if note.exists():
