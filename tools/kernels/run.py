@@ -720,8 +720,10 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded, prober=probe_
         kvm, why = prober(vng, native[0])
     if kvm:
         say(f"using KVM ({why})")
-    else:
+    elif native:
         say(f"NOT using KVM: {why}; falling back to --disable-kvm (QEMU TCG, much slower)")
+    else:
+        say(f"NOT using KVM: {why}; QEMU TCG (much slower)")
     timeout = args.timeout or (DEFAULT_TIMEOUT_KVM if kvm else DEFAULT_TIMEOUT_TCG)
     guest_args = with_test_timeout(pytest_args, kvm)
 
