@@ -38,6 +38,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -372,7 +373,10 @@ def run_target(target: Target, root: Path, out: Path, pytest_args: Sequence[str]
         return Result(target.label, target.name, "failed", f"left mounted: {left}",
                       elapsed_s=done.elapsed)
     got = marks(done.output)
-    produced = copy / "reports" / "out"
+    # ./ipcc run writes reports/out/, a selection (-k, -m, a path) reports/out/selection/
+    runs = [d for d in (copy / "reports" / "out", copy / "reports" / "out" / "selection")
+            if (d / "record.json").is_file()]
+    produced = max(runs, key=lambda d: (d / "record.json").stat().st_mtime, default=copy)
     for name in ("record.json", "ktap.txt", "junit.xml"):
         if (produced / name).is_file():
             shutil.copy2(produced / name, outdir / name)
@@ -476,14 +480,15 @@ def main(argv: Sequence[str] | None = None, *, runner=run_bounded) -> int:
     elif not args.no_host and args.commit:
         # the baseline from the same commit: run from a copy of it (the venv's editable
         # install yields to the working directory, which python -m pytest puts first)
-        tree = out / ".host-tree"
-        copy_project(PROJECT, tree, commit=args.commit)
+        tree = Path(tempfile.mkdtemp(prefix="ipcc-host-tree-"))
         here = os.getcwd()
-        os.chdir(tree)
         try:
+            copy_project(PROJECT, tree, commit=args.commit)
+            os.chdir(tree)
             host_record = run_host(python, tree, out, pytest_args, runner=runner)
         finally:
             os.chdir(here)
+            shutil.rmtree(tree, ignore_errors=True)
     elif not args.no_host:
         host_record = run_host(python, PROJECT, out, pytest_args, runner=runner)
     results = []
