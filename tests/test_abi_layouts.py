@@ -211,3 +211,17 @@ def test_linux32_personality_and_kernel_machine():
     if abi.kernel_machine() != "x86_64":
         pytest.skip(f"linux32 changes uname on x86_64 kernels; this one is {abi.kernel_machine()}")
     assert (before, name, machine, after) == ("i686", "linux32", "x86_64", "i686")
+
+
+def test_a_suite_run_in_an_untabled_abi_refuses_once(pytester, monkeypatch):
+    """The suite says at the start that the ABI has no layouts and exits 2, running no test."""
+    from tests.scratch import CONFTEST, make_suite, run
+    suites = make_suite(pytester, "import pytest\n\n@pytest.mark.claim('demo.holds')\n"
+                                  "def test_x():\n    pass\n")
+    pytester.makeconftest(CONFTEST + "\nimport fixtures.abi\nfixtures.abi.process_abi = lambda: 'mips'\n")
+    monkeypatch.setenv("PYTHONPATH", str(pytest.importorskip("pathlib").Path(__file__).parents[1]))
+    result, _ = run(pytester, monkeypatch, suites)
+    out, err = result.stdout.str(), result.stderr.str()
+    # pytest shows an exit reason on both streams: once each
+    assert result.ret == 2 and out.count("process ABI mips") == err.count("process ABI mips") == 1, out + err
+    assert "refuses to run" in err and "passed" not in out
