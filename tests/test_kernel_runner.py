@@ -683,7 +683,7 @@ SHOW_SID = SHOW + textwrap.dedent("""\
 
     Package: linux-image-amd64
     Version: 6.17.8-1
-    Depends: linux-image-6.17.8+deb14-amd64 (= 6.17.8-1)
+    Depends: linux-base-amd64 (= 6.17.8-1), linux-image-6.17.8+deb14-amd64 (= 6.17.8-1)
     """)
 
 
@@ -730,3 +730,29 @@ def test_fetch_6_12_takes_bookworms_own_6_12_line_too():
     assert "linux-image-6.12-amd64" in series.metapackages
     assert fetch.pick_package(series, fetch.parse_metapackage(show), fetch.parse_madison(madison)) \
         == "linux-image-6.12.117+deb12-amd64-unsigned"
+
+
+def test_fetch_split_image_packages_name_their_parts():
+    """sid's linux-image-7.2.13+deb14-amd64 holds no vmlinuz: the binary (unsigned first),
+    the modules and the base files come from the packages it depends on."""
+    depends = ("dracut | initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool, "
+               "linux-base-7.2.13+deb14-amd64 (= 7.2.13-1), linux-binary-7.2.13+deb14-amd64 "
+               "(= 7.2.13-1), linux-modules-7.2.13+deb14-amd64 (= 7.2.13-1)")
+    assert fetch.split_parts(depends, "7.2.13+deb14-amd64") == [
+        ("linux-base-7.2.13+deb14-amd64",),
+        ("linux-binary-unsigned-7.2.13+deb14-amd64", "linux-binary-7.2.13+deb14-amd64"),
+        ("linux-modules-7.2.13+deb14-amd64",)]
+    assert fetch.split_parts("linux-base (>= 4.17~)", "6.12.118+deb13-amd64") == []
+
+
+def test_fetch_gives_a_split_package_the_classic_boot_files(tmp_path):
+    release = "7.2.13+deb14-amd64"
+    moddir = tmp_path / "usr" / "lib" / "modules" / release
+    moddir.mkdir(parents=True)
+    for name in ("vmlinuz.unsigned", "config", "System.map"):
+        (moddir / name).write_text(name)
+    fetch.classic_boot(tmp_path, release)
+    assert fetch.find_vmlinuz(tmp_path) == tmp_path / "boot" / f"vmlinuz-{release}"
+    k = run.resolve_kernel(tmp_path)
+    assert (k.release, k.moddir, k.bootdir) == (release, moddir.resolve(), (tmp_path / "boot").resolve())
+    assert (k.bootdir / f"config-{release}").read_text() == "config"

@@ -122,7 +122,8 @@ def parse_metapackage(show_output: str) -> list[tuple[str, str]]:
     pairs = []
     for stanza in show_output.split("\n\n"):
         version = re.search(r"^Version: (\S+)", stanza, re.M)
-        depends = re.search(r"^Depends: (linux-image-[^\s,(]+)", stanza, re.M)
+        # sid's lists linux-base-<flavour> first: the image is the first linux-image- one
+        depends = re.search(r"^Depends:(?:.*?[\s,])?(linux-image-[^\s,(]+)", stanza, re.M)
         if version and depends:
             pairs.append((version.group(1), depends.group(1)))
     return pairs
@@ -175,22 +176,67 @@ def unknown_series(names: list[str]) -> list[str]:
     return [n for n in names if n not in SERIES]
 
 
-def _download(opts: list[str], pkg: str, debs: Path) -> Path:
-    """apt-get download pkg (the -unsigned one, else the signed one: both hold the vmlinuz)."""
-    for name in (pkg, pkg[:-len("-unsigned")] if pkg.endswith("-unsigned") else None):
-        if name is None:
-            continue
+def _download(opts: list[str], pkg: str, debs: Path, *alternatives: str) -> Path:
+    """apt-get download pkg, else the first alternative that downloads (the -unsigned
+    image, else the signed one: both hold the vmlinuz)."""
+    if not alternatives and pkg.endswith("-unsigned"):
+        alternatives = (pkg[:-len("-unsigned")],)
+    names = (pkg, *alternatives)
+    for name in names:
         for old in debs.glob(f"{name}_*.deb"):
             old.unlink()
         try:
             run(["apt-get", *opts, "-q", "download", name], cwd=debs, stdout=sys.stderr)
         except subprocess.CalledProcessError:
-            if name != pkg:
+            if name == names[-1]:
                 raise
-            log(f"{name}: not downloadable; trying the signed package")
+            log(f"{name}: not downloadable; trying {names[names.index(name) + 1]}")
             continue
         return sorted(debs.glob(f"{name}_*.deb"))[-1]
     raise FileNotFoundError(pkg)
+
+
+def split_parts(depends: str, release: str) -> list[tuple[str, ...]]:
+    """The parts a split image package (Debian 14 on: linux-image-<release> holds no
+    vmlinuz) depends on, each with its alternatives: the unsigned binary before the signed
+    one, the modules, the base files (config, System.map)."""
+    names = [d.strip().split()[0] for d in re.split(r"[,|]", depends) if d.strip()]
+    parts = []
+    for name in names:
+        if name == f"linux-binary-{release}":
+            parts.append((f"linux-binary-unsigned-{release}", name))
+        elif name in (f"linux-modules-{release}", f"linux-base-{release}"):
+            parts.append((name,))
+    return parts
+
+
+def unpack_image(opts: list[str], pkg: str, release: str, debs: Path, dest: Path) -> None:
+    """Download and dpkg-deb -x the image package into dest, and, for a split image
+    package, the parts that hold the vmlinuz, modules and config."""
+    deb = _download(opts, pkg, debs)
+    run(["dpkg-deb", "-x", str(deb), str(dest)])
+    if find_vmlinuz(dest) is not None:
+        return
+    depends = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"], check=True,
+                             capture_output=True, text=True).stdout
+    for part in split_parts(depends, release):
+        run(["dpkg-deb", "-x", str(_download(opts, *part[:1], debs, *part[1:])), str(dest)])
+    classic_boot(dest, release)
+
+
+def classic_boot(root: Path, release: str) -> None:
+    """Give a split package's tree (usr/lib/modules/<release>/{vmlinuz[.unsigned],config,
+    System.map}) the classic boot/vmlinuz-<release> and boot/config-<release> the runner
+    and the guest read, as hard links (a symlink would resolve back to the unnamed file)."""
+    moddir = root / "usr" / "lib" / "modules" / release
+    boot = root / "boot"
+    pairs = [(next((moddir / n for n in ("vmlinuz", "vmlinuz.unsigned") if (moddir / n).is_file()),
+                   None), f"vmlinuz-{release}"),
+             (moddir / "config", f"config-{release}"), (moddir / "System.map", f"System.map-{release}")]
+    for src, name in pairs:
+        if src is not None and src.is_file() and not (boot / name).exists():
+            boot.mkdir(exist_ok=True)
+            os.link(src, boot / name)
 
 
 def fetch(series_list: list[str], cache: Path, update: bool = True) -> list[Path]:
@@ -239,10 +285,10 @@ def fetch_named(series_list: list[str], cache: Path, update: bool = True) -> dic
         if vmlinuz is None:
             debs = cache / "debs"
             debs.mkdir(exist_ok=True)
-            deb = _download(opts, pkg, debs)
             tmp = cache / f".{release}.partial"
             subprocess.run(["rm", "-rf", str(tmp)], check=True)
-            run(["dpkg-deb", "-x", str(deb), str(tmp)])
+            unpack_image(opts, pkg, release, debs, tmp)
+            subprocess.run(["rm", "-rf", str(root)], check=True)
             tmp.rename(root)
             vmlinuz = find_vmlinuz(root)
         else:
