@@ -6,7 +6,7 @@ import os
 import pytest
 
 from fixtures import libc
-from fixtures.expect import fails_with, succeeds
+from fixtures.expect import fails_with
 from fixtures.facility import present_since
 from fixtures.libc import fcntl
 from fixtures.pipes import close_all, fill, read_to_eof

@@ -1,5 +1,7 @@
 """pipe.unrelated, pipe.persistence: a pipe has no name, is reached only through a descriptor
 (inherited, /proc/PID/fd/N or SCM_RIGHTS), and lives only while some process holds an end."""
+from __future__ import annotations
+
 import os
 import socket
 

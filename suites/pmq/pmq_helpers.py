@@ -5,16 +5,14 @@ The calls themselves are fixtures.mqueue (shared with other suites).
 """
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import resource
 import signal
-import struct
 
 import pytest
 
-from fixtures import libc, mqueue
+from fixtures import libc, mqueue, signals
 from fixtures.kernel import KERNEL, has_capability
 from fixtures.verdict import precondition
 
@@ -205,31 +203,14 @@ def libc_name() -> str:
 # A real-time signal: notifications queue, so every one the kernel sent can be counted.
 NOTIFY_SIGNAL = signal.SIGRTMIN + 1
 
-# siginfo_t as the kernel fills it (<asm-generic/siginfo.h>): si_signo, si_errno, si_code, then
-# the union, pointer-aligned (offset 16 on LP64, 12 on ILP32); its _rt member is si_pid,
-# si_uid, si_value. signal.sigtimedwait() does not return si_value, hence ctypes.
-_SIGINFO_SIZE, _SIGSET_SIZE = 128, 128
-_FIELDS_AT = 4 * 4 if ctypes.sizeof(ctypes.c_void_p) == 8 else 3 * 4
-_sigtimedwait = libc._fn("sigtimedwait", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
-                         ctypes.c_void_p)
-_sigaddset = libc._fn("sigaddset", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
-
-
 def wait_siginfo(signo: int, timeout: float) -> dict | None:
     """sigtimedwait(2) for the blocked signal `signo`, up to `timeout` s: its si_code, si_pid,
-    si_uid and si_value (the sigval as a pointer), or None when none came."""
-    mask = ctypes.create_string_buffer(_SIGSET_SIZE)  # zeroed: empty
-    libc.check(_sigaddset(mask, signo), f"sigaddset({signo})")
-    info = ctypes.create_string_buffer(_SIGINFO_SIZE)
-    wait = mqueue.Timespec(int(timeout), int((timeout % 1) * 1e9))
-    if _sigtimedwait(mask, info, ctypes.byref(wait)) == -1:
-        if ctypes.get_errno() == errno.EAGAIN:
-            return None
-        libc.check(-1, f"sigtimedwait({signo}, timeout={timeout}s)")
-    code, = struct.unpack_from("=i", info, 8)
-    pid, uid = struct.unpack_from("=iI", info, _FIELDS_AT)
-    value, = struct.unpack_from("@P", info, _FIELDS_AT + 8)
-    return {"si_code": code, "si_pid": pid, "si_uid": uid, "si_value": value}
+    si_uid and si_value (the sigval as a pointer: the signal module drops it), or None."""
+    info = signals.sigtimedwait([signo], timeout)
+    if info is None:
+        return None
+    return {"si_code": info["code"], "si_pid": info["pid"], "si_uid": info["uid"],
+            "si_value": info["value"]}
 
 
 def _notifiee(name, signo, value, commands, report):

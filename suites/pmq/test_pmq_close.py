@@ -1,6 +1,5 @@
 """pmq.close: mq_close does not remove the queue."""
 import errno
-import os
 
 import pytest
 

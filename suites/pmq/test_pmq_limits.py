@@ -9,7 +9,6 @@ import resource
 import pytest
 
 from fixtures import libc, mqueue
-from fixtures.expect import fails_with
 from fixtures.kernel import KERNEL, has_capability
 from pmq_helpers import CREATE, fill_queues, in_private_ipc, limit, set_rlimit
 

@@ -11,13 +11,10 @@ imports without packages, so a generic "_helpers" would collide with another sui
 from __future__ import annotations
 
 import ctypes
-import errno
-import os
-import struct
 
 from fixtures import libc as lc
 from fixtures import simulate
-from fixtures.signals import SIG_DFL, SIG_IGN, SIGSET_BYTES, sigaction_get
+from fixtures.signals import SIG_DFL, SIG_IGN, parse_siginfo, sigaction_get, sigset, sigtimedwait  # noqa: F401 - the suite's tests use them through this module
 
 libc = lc.libc
 c_int, c_void_p = ctypes.c_int, ctypes.c_void_p
@@ -31,14 +28,9 @@ class SigVal(ctypes.Union):
     _fields_ = [("sival_int", c_int), ("sival_ptr", c_void_p)]
 
 
-class Timespec(ctypes.Structure):
-    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
-
-
 _signal = lc._fn("signal", c_void_p, c_int, c_void_p)
 _sigemptyset = lc._fn("sigemptyset", c_int, c_void_p)
 _sigaddset = lc._fn("sigaddset", c_int, c_void_p, c_int)
-_sigtimedwait = lc._fn("sigtimedwait", c_int, c_void_p, c_void_p, ctypes.POINTER(Timespec))
 _kill = lc._fn("kill", c_int, c_int, c_int)
 _waitpid = lc._fn("waitpid", c_int, c_int, ctypes.POINTER(c_int), c_int)
 try:
@@ -56,14 +48,6 @@ def signal_raw(sig: int, handler: int) -> int:
     return 0 if prev is None else prev
 
 
-def sigset(*signals: int):
-    buf = ctypes.create_string_buffer(SIGSET_BYTES)
-    _sigemptyset(buf)
-    for s in signals:
-        lc.check(_sigaddset(buf, s), f"sigaddset({s})")
-    return buf
-
-
 def sigqueue(pid: int, sig: int, value: int) -> None:
     """sigqueue(3): the kernel's rt_sigqueueinfo with si_code SI_QUEUE and si_value = value."""
     arg = SigVal(sival_ptr=value) if _sigqueue.argtypes[2] is SigVal else value
@@ -79,38 +63,6 @@ def waitpid(pid: int, options: int = 0) -> tuple[int, int]:
     status = c_int(0)
     got = lc.check(_waitpid(pid, ctypes.byref(status), options), f"waitpid({pid})")
     return got, status.value
-
-
-def _siginfo_offsets() -> tuple[int, int, int]:
-    """(si_code offset, offset of the kill/rt union fields, pointer size): MIPS swaps code and errno."""
-    ptr = ctypes.sizeof(c_void_p)
-    code = 4 if os.uname().machine.startswith("mips") else 8
-    return code, 16 if ptr == 8 else 12, ptr
-
-
-def sigtimedwait(signals, timeout_s: float = 0.0) -> dict | None:
-    """Take one pending signal of `signals` (which must be blocked); None when none is pending.
-
-    Returns the kernel's siginfo: signo, code, pid, uid and the sigval word."""
-    info = ctypes.create_string_buffer(128)
-    ts = Timespec(int(timeout_s), int((timeout_s % 1) * 1e9))
-    got = _sigtimedwait(sigset(*signals), info, ctypes.byref(ts))
-    if got == -1:
-        err = ctypes.get_errno()
-        if err == errno.EAGAIN:  # nothing pending within the timeout
-            return None
-        raise OSError(err, f"sigtimedwait: {os.strerror(err)}")
-    return dict(parse_siginfo(info.raw), ret=got)
-
-
-def parse_siginfo(raw: bytes) -> dict:
-    """signo, code, pid, uid and the sigval word of a kernel siginfo_t (kill/sigqueue layout)."""
-    code_at, union_at, ptr = _siginfo_offsets()
-    signo = struct.unpack_from("@i", raw, 0)[0]
-    code = struct.unpack_from("@i", raw, code_at)[0]
-    pid, uid = struct.unpack_from("@iI", raw, union_at)
-    value = struct.unpack_from("@P" if ptr == 8 else "@I", raw, union_at + 8)[0]
-    return {"signo": signo, "code": code, "pid": pid, "uid": uid, "value": value}
 
 
 def drain(signals) -> list[dict]:

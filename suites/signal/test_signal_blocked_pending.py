@@ -1,4 +1,6 @@
 """signal.blocked_pending: a blocked signal stays pending until unblocked; an ignored one is discarded."""
+from __future__ import annotations
+
 import os
 import signal
 

@@ -1,6 +1,5 @@
 """sysv.ftok, sysv.private, sysv.creat: keys, IPC_PRIVATE and the IPC_CREAT/IPC_EXCL rules."""
 import errno
-import os
 
 import pytest
 

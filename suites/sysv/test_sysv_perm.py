@@ -6,8 +6,6 @@ import pytest
 
 import sysv_helpers as sv
 from fixtures import libc, sysv
-from fixtures.expect import fails_with, succeeds
-from fixtures.privilege import become
 
 
 def _perm(kind, ident):

@@ -1,5 +1,4 @@
 """sysvmsg.qbytes_raise: msg_qbytes may be lowered, or raised up to MSGMNB, by the owner; above MSGMNB needs CAP_SYS_RESOURCE."""
-import errno
 
 import pytest
 
