@@ -205,3 +205,20 @@ def test_observed_values_are_one_per_fact():
     assert out == {"mount": "tmpfs mand", "got[read]": 8, "got[write]": "EAGAIN", "pid": 1,
                    "alone[x]": 3}
     assert specific == ["pid"]
+
+
+def test_a_module_that_does_not_import_makes_its_claims_errors(pytester, monkeypatch):
+    suites = make_suite(pytester, '''
+import pytest
+import no_such_module_anywhere
+
+@pytest.mark.claim("demo.holds")
+def test_x():
+    pass
+''')
+    for args in ((), ("-n", "2")):
+        result, record = run(pytester, monkeypatch, suites, *args)
+        claims = {c["id"]: c for c in record["claims"]}
+        assert claims["demo.holds"]["verdict"] == "error", (args, record["claims"])
+        assert "could not be collected" in claims["demo.holds"]["reason"]
+        assert "no_such_module_anywhere" in claims["demo.holds"]["reason"]
