@@ -65,6 +65,7 @@ IDENTITY_FIELDS = (
     ("personality", lambda h: h.get("personality")),
     ("distro", lambda h: h.get("distro")),
     ("libc", lambda h: h.get("libc")),
+    ("python", lambda h: h.get("python")),
     ("pip", lambda h: h.get("pip")),
     ("uid", lambda h: h.get("uid")),
     ("capabilities", lambda h: _caps(h.get("capabilities"))),
@@ -256,13 +257,15 @@ def _is_proof(key: str) -> bool:
     return key == "blocking_proof" or key.endswith(("_blocking_proof", ".blocking_proof"))
 
 
-def value_explains(diff: list[dict], base: dict, other: dict) -> list[str]:
+def value_explains(diff: list[dict], base: dict, other: dict, claims=()) -> list[str]:
     """Notes for observed values that differ for a reason other than the kernel's
     behaviour: the process ABI of the two runs (x86_64 and i386 see other sizes and
-    syscall numbers), or only the rung of the observation ladder that proved blocking."""
+    syscall numbers), where a run's test said so ("expected by ABI" in its reason), or
+    only the rung of the observation ladder that proved blocking."""
     notes = []
     abi = [(r.get("host") or {}).get("abi") for r in (base, other)]
-    if None not in abi and abi[0] != abi[1]:
+    said = any("expected by ABI" in ((c or {}).get("reason") or "") for c in claims)
+    if None not in abi and abi[0] != abi[1] and said:
         notes.append(f"ABI {abi[0]} \u2192 {abi[1]}: values seen by a process of another ABI")
     if diff and all(_is_proof(d["key"]) for d in diff):
         proofs = ", ".join(f"{d['before']} \u2192 {d['after']}" for d in diff)
@@ -319,7 +322,7 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
         if kind == "partial" and not expected:
             expected = privilege_partial(b, o, base, other)
         if kind == "value" and not expected:
-            expected = value_explains(diff, base, other)
+            expected = value_explains(diff, base, other, (b, o))
         changes.append({
             "id": cid,
             "kind": kind,
