@@ -178,7 +178,11 @@ def test_kernel_job_uses_the_runner_with_kvm(wf):
 
 def test_compare_job_collects_every_record_and_writes_the_summary(wf):
     job = wf["jobs"]["compare"]
-    assert set(job["needs"]) == {"distro", "kernels"}
+    # every job that uploads a record-* artifact is waited for
+    uploaders = {name for name, j in wf["jobs"].items() if any(
+        s.get("uses", "").startswith("actions/upload-artifact")
+        and str(s.get("with", {}).get("name", "")).startswith("record-") for s in j["steps"])}
+    assert set(job["needs"]) == uploaders == {"distro", "kernels", "i386", "python39", "gvisor"}
     assert job["if"] == "always()"
     download = [s for s in job["steps"] if s.get("uses", "").startswith("actions/download-artifact")]
     assert download and download[0]["with"]["pattern"] == "record-*"
