@@ -361,6 +361,8 @@ def guest_init_script(suite_script: str) -> str:
         "mount -t tmpfs -o mode=1777 tmpfs /tmp; mount -t tmpfs tmpfs /run",
         "hostname ipcc-guest 2>/dev/null",
         "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root",
+        # the console is a tty: no colour codes in the runner's console.log
+        "export PY_COLORS=0 TERM=dumb",
         f"mkdir -p {GUEST_DIR}/out",
         "(",
         suite_script,
