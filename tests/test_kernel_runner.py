@@ -756,3 +756,20 @@ def test_fetch_gives_a_split_package_the_classic_boot_files(tmp_path):
     k = run.resolve_kernel(tmp_path)
     assert (k.release, k.moddir, k.bootdir) == (release, moddir.resolve(), (tmp_path / "boot").resolve())
     assert (k.bootdir / f"config-{release}").read_text() == "config"
+
+
+def test_resolve_a_split_package_root_as_unpacked(tmp_path):
+    """dpkg-deb -x of sid's linux-binary-unsigned-R and linux-modules-R: no boot/, the image
+    and config in usr/lib/modules/R; the guest gets the config as /boot/config-R."""
+    release = "7.2.13+deb14-amd64"
+    moddir = tmp_path / "pkg" / "usr" / "lib" / "modules" / release
+    moddir.mkdir(parents=True)
+    (moddir / "vmlinuz.unsigned").write_bytes(b"x")
+    (moddir / "config").write_text("CONFIG_SYSVIPC=y\n")
+    k = run.resolve_kernel(tmp_path / "pkg")
+    assert (k.release, k.root, k.moddir) == (release, (tmp_path / "pkg").resolve(), moddir.resolve())
+    assert k.bootdir is None and k.config == moddir.resolve() / "config"
+    cmd = run.vng_command("vng", k, "true", tmp_path / "out" / release, kvm=False, memory="2G",
+                          cpus=2, project=tmp_path, staging=tmp_path / "staging")
+    boot = Path(cmd[cmd.index("--rodir") + 1].split("=", 1)[1])
+    assert (boot / f"config-{release}").read_text() == "CONFIG_SYSVIPC=y\n"

@@ -414,8 +414,8 @@ def prepare(kernel, *, project: Path, python: Path, suite_script: Callable[[str,
     boot = space.root / "boot"
     for old in boot.glob("config-*"):
         old.unlink()
-    if kernel.bootdir:
-        shutil.copy2(kernel.bootdir / f"config-{kernel.release}", boot / f"config-{kernel.release}")
+    if kernel.config:
+        shutil.copy2(kernel.config, boot / f"config-{kernel.release}")
     out_dir = f"{GUEST_DIR}/out"
     out_host = space.root / out_dir.lstrip("/")
     subprocess.run(["rm", "-rf", str(out_host)], check=True)

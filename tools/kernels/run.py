@@ -97,6 +97,16 @@ class KernelImage:
         return boot if (boot / f"config-{self.release}").exists() else None
 
     @property
+    def config(self) -> Path | None:
+        """The kernel's config: boot/config-<release>, or (Debian 14's split packages)
+        lib/modules/<release>/config."""
+        if self.bootdir:
+            return self.bootdir / f"config-{self.release}"
+        if self.moddir and (self.moddir / "config").is_file():
+            return self.moddir / "config"
+        return None
+
+    @property
     def foreign(self) -> bool:
         return self.arch != HOST_ARCH
 
@@ -109,7 +119,8 @@ def resolve_kernel(arg: str | os.PathLike) -> KernelImage:
     """A KernelImage from a vmlinuz path or an unpacked package root; KernelError if neither."""
     path = Path(arg).expanduser()
     if path.is_dir():
-        images = sorted((path / "boot").glob("vmlinuz-*")) or sorted(path.glob("vmlinuz-*"))
+        images = (sorted((path / "boot").glob("vmlinuz-*")) or sorted(path.glob("vmlinuz-*"))
+                  or [p for pattern in SPLIT_IMAGES for p in sorted(path.glob(pattern))])
         if not images:
             raise KernelError(f"{arg}: directory without boot/vmlinuz-*")
         path = images[-1]
@@ -121,6 +132,13 @@ def resolve_kernel(arg: str | os.PathLike) -> KernelImage:
     m = re.match(r"(?:vmlinuz|bzImage|vmlinux|Image)-(.+)$", path.name)
     if m:
         release = m.group(1)
+    elif path.parent.parent.name == "modules" and path.name in ("vmlinuz", "vmlinuz.unsigned"):
+        # Debian 14's split packages: ROOT/usr/lib/modules/R/vmlinuz[.unsigned]
+        release = path.parent.name
+        root = path.parent.parent.parent                  # .../lib
+        root = root.parent if root.name == "lib" else root
+        root = root.parent if root.name == "usr" else root
+        return KernelImage(path, release, root, path.parent, arch)
     # Modules "beside" the image: in the image's directory or one or two levels up
     # (dpkg-deb -x leaves ROOT/boot/vmlinuz-R next to ROOT/lib/modules/R, or, in
     # Debian 13's merged-/usr packages, ROOT/usr/lib/modules/R).
@@ -137,6 +155,11 @@ def resolve_kernel(arg: str | os.PathLike) -> KernelImage:
                           "or put its modules in lib/modules/<release> beside it)")
     root = path.parent.parent if path.parent.name == "boot" else path.parent
     return KernelImage(path, release, root, None, arch)
+
+
+# where Debian 14's split packages (linux-binary-R) put the image
+SPLIT_IMAGES = ("usr/lib/modules/*/vmlinuz", "usr/lib/modules/*/vmlinuz.unsigned",
+                "lib/modules/*/vmlinuz", "lib/modules/*/vmlinuz.unsigned")
 
 
 def split_kernel_args(args: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -238,6 +261,13 @@ def vng_command(vng: str, kernel: KernelImage, script: str, outdir: Path, *, kvm
     if kernel.bootdir:
         # /boot/config-<release> for the record's kconfig (Debian kernels have no /proc/config.gz).
         cmd += ["--rodir", f"/boot={vng_safe(kernel.bootdir, staging)}"]
+    elif kernel.config:
+        # a config elsewhere (lib/modules/R/config): a /boot of its own, copied, since the
+        # guest cannot follow a link into /var/tmp (a fresh tmpfs there)
+        boot = staging / f"boot-{re.sub(r'[^a-zA-Z0-9_+.-]', '_', kernel.release)}"
+        boot.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(kernel.config, boot / f"config-{kernel.release}")
+        cmd += ["--rodir", f"/boot={boot}"]
     if not kvm:
         cmd.append("--disable-kvm")
     cmd += ["--exec", script]
