@@ -170,5 +170,6 @@ def look(pid: int, objects: dict) -> dict:
         elif "file" in what:
             report[name] = shm.maps_file(what["file"], pid)
         else:
-            report[name] = any(what["mapped"] in path for path in paths)
+            names = what["mapped"] if isinstance(what["mapped"], tuple) else (what["mapped"],)
+            report[name] = any(n in path for path in paths for n in names)
     return report

@@ -39,7 +39,10 @@ LOOKS = {
     # glibc maps a temporary file that it then links to the name: found by the file, not its path
     "named semaphore": (NamedSemaphore, lambda o: {"file": os.stat(posix_sem.dev_shm_path(o.name))},
                         "unmapped"),
-    "System V shm attachment": (ShmAttachment, lambda o: {"mapped": f"SYSV{o.key:08x}"}, "unmapped"),
+    # Linux names the mapping /SYSV<key in hex>, gVisor SYSV<key in decimal>: either is the segment
+    "System V shm attachment": (ShmAttachment, lambda o: {"mapped": (f"SYSV{o.key:08x}",
+                                                                     f"SYSV{o.key:08d}")},
+                                "unmapped"),
     "pipe descriptor": (PipeEnds, lambda o: _fd(o.w), "open"),
     "FIFO descriptor": (FifoEnds, lambda o: _fd(o.w), "open"),
 }
