@@ -4,6 +4,7 @@ import socket
 
 import pytest
 
+from fixtures.procs import ChildTimeout
 from unix_helpers import receive_all, receive_count, send_until_full
 
 MORE = 3  # blocking sends made once the receiver is full
@@ -73,7 +74,11 @@ def test_blocking_sender_sleeps_nothing_lost(how, socks, kernel, spawn, channel,
     accepted = report.recv(timeout=5, what="datagram sender")
     child.wait_blocked("send", what="sender to a full receiver")
     got = receive_count(receiver, accepted + MORE, what="blocked sender")  # reading makes room
-    child.value(timeout=5)  # every send of the sender returned
+    try:
+        child.value(timeout=5)  # every send of the sender returned
+    except ChildTimeout as exc:
+        raise AssertionError(f"expected the sender to wake once the receiver had read {len(got)} "
+                             f"datagrams; it stayed asleep in send() ({exc})") from None
     observe("datagrams accepted before EAGAIN", accepted)
     expected = [datagram(i) for i in range(accepted + MORE)]
     assert got == expected, (
