@@ -192,6 +192,15 @@ def _held(record: dict, cap: Any) -> bool | None:
     return cap not in caps["missing"]
 
 
+def known_kconfig(run: dict) -> dict:
+    """The run's kconfig values, or {} when its kernel's config could not be read (a sandbox,
+    a kernel without /proc/config.gz): an unknown config is not "not set" and explains nothing."""
+    host = run.get("host") or {}
+    if "kconfig_source" in host and host.get("kconfig_source") is None:
+        return {}
+    return host.get("kconfig") or {}
+
+
 def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
     """Notes from the claim's catalogue entry that explain a difference between
     the two runs: a `changes` version the two kernels straddle, a `changes`
@@ -200,8 +209,7 @@ def expected_by(claim: dict, base: dict, other: dict) -> list[str]:
     claim's `kernel` range (since/until) with one kernel in and one out."""
     notes: list[str] = []
     kb, ko = kernel_version(base), kernel_version(other)
-    cb = (base.get("host") or {}).get("kconfig") or {}
-    co = (other.get("host") or {}).get("kconfig") or {}
+    cb, co = known_kconfig(base), known_kconfig(other)
 
     def straddles(version: Any) -> bool:
         if kb is None or ko is None or parse_version(version) is None:
@@ -317,6 +325,9 @@ def compare_pair(base: dict, other: dict) -> list[dict]:
         merged["changes"] = list((b or {}).get("changes") or []) + [
             c for c in (o or {}).get("changes") or [] if c not in ((b or {}).get("changes") or [])]
         expected = expected_by(merged, base, other) if b and o else []
+        if b and o and "not_applicable" not in (b["verdict"], o["verdict"]):
+            # the facility was there on both runs: needing its option explains nothing
+            expected = [n for n in expected if not n.endswith(": the facility needs it")]
         if kind in ("not_applicable", "applicable") and not expected:
             expected = privilege_explains(b, o, base, other)
         if kind == "partial" and not expected:

@@ -601,3 +601,21 @@ def test_short_names_tell_record_json_files_apart(base, other):
     md = compare.render_markdown(compare.build_comparison(
         [base, other], ["out/host/record.json", "out/5.10/record.json"]))
     assert "`5.10/record.json` (5.10.0-28-amd64 x86\\_64) vs baseline `host/record.json`" in md
+
+
+def test_unknown_kconfig_and_a_present_facility_explain_nothing(base):
+    """A sandbox whose kernel config is unreadable (kconfig_source null, every value null) is
+    not a kernel without the options; and where the claim ran on both sides the facility was
+    there, so "the facility needs CONFIG_X" cannot explain a violation."""
+    cid = next(c["id"] for c in base["claims"] if c["verdict"] == "holds")
+    base = _with_verdict(base, cid, kconfig=["CONFIG_SYSVIPC"])
+    base["host"]["kconfig"]["CONFIG_SYSVIPC"] = "y"
+    sandbox = _with_verdict(base, cid, verdict="violated", reason="msgrcv wrote past the buffer")
+    sandbox["host"]["kconfig_source"] = None
+    sandbox["host"]["kconfig"] = {k: None for k in sandbox["host"]["kconfig"]}
+    change = by_id(compare.compare_pair(base, sandbox))[cid]
+    assert change["kind"] == "regression" and change["expected"] == [], change["expected"]
+    known_off = copy.deepcopy(sandbox)
+    known_off["host"]["kconfig_source"] = "/proc/config.gz"
+    change = by_id(compare.compare_pair(base, known_off))[cid]
+    assert not [n for n in change["expected"] if n.endswith("the facility needs it")]
