@@ -70,12 +70,22 @@ IDENTITY_FIELDS = (
     ("uid", lambda h: h.get("uid")),
     ("capabilities", lambda h: _caps(h.get("capabilities"))),
     ("container", lambda h: h.get("container")),
+    ("sandbox", lambda h: _sandbox(h.get("sandbox"))),
     ("page size", lambda h: h.get("page_size")),
     ("host", lambda h: h.get("hostname")),
     ("kconfig from", lambda h: h.get("kconfig_source")),
 )
 
 _ABSENT = object()
+
+
+def _sandbox(box: Any) -> Any:
+    """'gVisor runsc 0.0~2024... (runsc do --network=none)' from host.sandbox, None without one."""
+    if not isinstance(box, dict):
+        return box
+    flags = " ".join(box.get("flags") or [])
+    return (f"{box.get('runtime', '?')} {box.get('version', '')} "
+            f"({box.get('runner', '')}{' ' + flags if flags else ''})").replace("  ", " ")
 
 
 def _caps(caps: Any) -> Any:
