@@ -135,6 +135,8 @@ def identity(records: list[dict]) -> list[dict]:
                      "differs": len({fmt(v) for v in values}) > 1})
     for section, shown in (("kconfig", _fmt_kconfig), ("sysctls", fmt), ("rlimits", fmt)):
         maps = [h.get(section) if isinstance(h.get(section), dict) else {} for h in hosts]
+        if section == "kconfig":  # an unreadable config shows its options as unknown
+            maps = [known_kconfig({"host": h}) for h in hosts]
         keys = sorted(set().union(*[m.keys() for m in maps]))
         for key in keys:
             values = [m.get(key, _ABSENT) for m in maps]
