@@ -213,3 +213,11 @@ def test_child_failure_before_replying_is_its_own_exception(spawn, channel):
 def test_proofs_are_taken_weakest_first():
     procs._proofs[:] = ["syscall", "sleeping", "wchan"]
     assert procs.take_proofs() == "sleeping" and procs.take_proofs() is None
+
+
+def test_a_skip_in_a_child_skips_the_test(spawn):
+    """pytest.skip in a child (a case not run) reaches the parent as a skip, not as an error."""
+    def child():
+        pytest.skip("not run: this kernel refused the way of making it")
+    with pytest.raises(pytest.skip.Exception, match="not run: this kernel refused"):
+        spawn(child).value()
