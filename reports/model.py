@@ -176,6 +176,31 @@ def classify(before: str | None, after: str | None, observed_differ: bool,
     return "verdict"
 
 
+def _case_of(key: str) -> tuple[str, str | None]:
+    """('name', 'case') of an observed key 'name[case]'; ('name', None) for a bare one."""
+    if key.endswith("]") and "[" in key:
+        name, _, case = key[:-1].partition("[")
+        return name, case
+    return key, None
+
+
+def _expand_compacted(values: dict, other: dict) -> dict:
+    """A record writes a fact once ('name') when every case saw the same value, per case
+    ('name[case]') when they differ: spread a bare name over the cases the other run names,
+    so that the two compare case by case instead of as absent on both sides."""
+    cases: dict[str, list[str]] = {}
+    for key in other:
+        name, case = _case_of(key)
+        if case is not None:
+            cases.setdefault(name, []).append(key)
+    out = dict(values)
+    for name, keys in cases.items():
+        if name in out and name not in other and not any(k in out for k in keys):
+            value = out.pop(name)
+            out.update({k: value for k in keys})
+    return out
+
+
 def observed_diff(before: dict | None, after: dict | None,
                   run_specific: Iterable[str] = ()) -> tuple[list[dict], int]:
     """([{key, before, after}] for the observed values that differ, how many of the values
@@ -183,7 +208,9 @@ def observed_diff(before: dict | None, after: dict | None,
     which differ between any two runs, on one kernel too)."""
     b = before if isinstance(before, dict) else {}
     a = after if isinstance(after, dict) else {}
+    b, a = _expand_compacted(b, a), _expand_compacted(a, b)
     skip = set(run_specific)
+    skip |= {k for k in set(a) | set(b) if _case_of(k)[0] in skip}
     out, skipped = [], 0
     for key in sorted(set(a) | set(b)):
         vb, va = b.get(key, _ABSENT), a.get(key, _ABSENT)
@@ -277,6 +304,26 @@ def _is_proof(key: str) -> bool:
     return key == "blocking_proof" or key.endswith(("_blocking_proof", ".blocking_proof"))
 
 
+_INT = re.compile(r"-?\d+")
+
+
+def _same_in_pages(before: str, after: str, page_b: int, page_a: int) -> bool:
+    """True when the two texts differ only in numbers that are the same count of pages plus
+    the same remainder on each run's page size (65536 on 4 KiB pages is 262144 on 16 KiB ones,
+    4196 is 16484), with at least one such number."""
+    nb, na = _INT.findall(before), _INT.findall(after)
+    if len(nb) != len(na) or _INT.sub("#", before) != _INT.sub("#", after):
+        return False
+    scaled = False
+    for x, y in zip(map(int, nb), map(int, na)):
+        if x == y:
+            continue
+        if x < page_b or y < page_a or divmod(x, page_b) != divmod(y, page_a):
+            return False
+        scaled = True
+    return scaled
+
+
 def value_explains(diff: list[dict], base: dict, other: dict, claims=()) -> list[str]:
     """Notes for observed values that differ for a reason other than the kernel's
     behaviour: the process ABI of the two runs (x86_64 and i386 see other sizes and
@@ -285,6 +332,10 @@ def value_explains(diff: list[dict], base: dict, other: dict, claims=()) -> list
     notes = []
     abi = [(r.get("host") or {}).get("abi") for r in (base, other)]
     said = any("expected by ABI" in ((c or {}).get("reason") or "") for c in claims)
+    pages = [(r.get("host") or {}).get("page_size") for r in (base, other)]
+    if diff and None not in pages and pages[0] != pages[1] and all(
+            _same_in_pages(d["before"], d["after"], *pages) for d in diff):
+        notes.append(f"page size {pages[0]} \u2192 {pages[1]}: the same number of pages")
     if None not in abi and abi[0] != abi[1] and said:
         notes.append(f"ABI {abi[0]} \u2192 {abi[1]}: values seen by a process of another ABI")
     if diff and all(_is_proof(d["key"]) for d in diff):

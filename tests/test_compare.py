@@ -619,3 +619,24 @@ def test_unknown_kconfig_and_a_present_facility_explain_nothing(base):
     known_off["host"]["kconfig_source"] = "/proc/config.gz"
     change = by_id(compare.compare_pair(base, known_off))[cid]
     assert not [n for n in change["expected"] if n.endswith("the facility needs it")]
+
+
+def test_page_size_differences_and_compacted_keys(base):
+    """16 KiB pages against 4 KiB: a value that is the same number of pages (plus the same
+    remainder) is expected by page size, anything else stays a finding; a fact one run wrote
+    once ('name') and the other per case ('name[case]') is compared case by case."""
+    cid = next(c["id"] for c in base["claims"] if c["verdict"] == "holds")
+    four = _with_verdict(base, cid, observed={"capacity": 65536, "write": 4196, "n[a]": 1, "n[b]": 2})
+    four["host"]["page_size"] = 4096
+    sixteen = _with_verdict(four, cid, observed={"capacity": 262144, "write": 16484, "n[a]": 1,
+                                                 "n[b]": 2})
+    sixteen["host"]["page_size"] = 16384
+    change = by_id(compare.compare_pair(four, sixteen))[cid]
+    assert change["expected"] == ["page size 4096 \u2192 16384: the same number of pages"]
+    other = _with_verdict(sixteen, cid, observed={"capacity": 262144, "write": 100, "n[a]": 1,
+                                                  "n[b]": 2})
+    assert by_id(compare.compare_pair(four, other))[cid]["expected"] == []
+    once = _with_verdict(four, cid, observed={"capacity": 65536, "write": 4196, "n": 7})
+    per_case = _with_verdict(four, cid, observed={"capacity": 65536, "write": 4196, "n[a]": 7,
+                                                  "n[b]": 7})
+    assert cid not in by_id(compare.compare_pair(once, per_case))
